@@ -1,0 +1,2 @@
+namespace Farm.GrainInterfaces;
+internal static class Placeholder { }

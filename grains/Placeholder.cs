@@ -1,0 +1,2 @@
+namespace Farm.Grains;
+internal static class Placeholder { }

@@ -1,0 +1,5 @@
+using Microsoft.Extensions.Hosting;
+
+await Host.CreateDefaultBuilder(args)
+    .UseOrleans(silo => silo.UseLocalhostClustering())
+    .RunConsoleAsync();
