@@ -1,1 +1,3 @@
-System.Console.WriteLine("farm");
+using Farm.Client;
+
+return await FarmCommandLine.Create().Parse(args).InvokeAsync();

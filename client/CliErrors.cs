@@ -1,0 +1,33 @@
+using Farm.Engine;
+using Spectre.Console;
+
+namespace Farm.Client;
+
+/// <summary>Exit codes and the one-line error format shared by all commands.</summary>
+internal static class CliErrors
+{
+    public const int Success = 0;
+    public const int SweepHadFailures = 1;
+    public const int BadInput = 2;
+    public const int Cancelled = 130;
+
+    /// <summary>Runs a command body; a user-input error becomes one red line on stderr and exit code 2.</summary>
+    public static async Task<int> Guard(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (FarmException error)
+        {
+            Report(error.Message);
+            return BadInput;
+        }
+    }
+
+    public static void Report(string message)
+    {
+        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        stderr.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+    }
+}

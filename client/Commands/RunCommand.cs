@@ -1,0 +1,177 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Farm.Engine.Results;
+using Farm.Engine.Sweeps;
+using Farm.GrainInterfaces;
+using Spectre.Console;
+
+namespace Farm.Client.Commands;
+
+/// <summary>`farm run SPEC`: runs a sweep on a silo embedded in this process and prints a summary.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var spec = new Argument<FileInfo>("spec") { Description = "Sweep spec (YAML)." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Results root; overrides the spec's 'output'." };
+        var workers = new Option<int>("--workers")
+        {
+            Description = "Worker slots of the embedded silo (cells run at once).",
+            DefaultValueFactory = _ => 1,
+        };
+        var sweepId = new Option<string?>("--sweep-id") { Description = "Sweep id (default: <name>-<UTC time>-<random>)." };
+        var command = new Command("run", "Run a sweep on an embedded silo: expand the spec, run every cell, write Parquet.")
+        {
+            spec, output, workers, sweepId,
+        };
+        command.SetAction((parse, cancellation) => CliErrors.Guard(() => RunAsync(
+            parse.GetRequiredValue(spec),
+            parse.GetValue(output),
+            parse.GetValue(workers),
+            parse.GetValue(sweepId),
+            cancellation)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        FileInfo specFile, DirectoryInfo? output, int workers, string? sweepId, CancellationToken cancellation)
+    {
+        if (workers < 1)
+        {
+            throw new Engine.FarmException("must be at least 1", field: "--workers");
+        }
+
+        // Everything about the spec is checked before a silo starts or a file is written.
+        var spec = SpecLoader.Load(specFile.FullName);
+        sweepId ??= $"{spec.Name}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{Random.Shared.Next(0x10000):x4}";
+        var console = AnsiConsole.Console;
+        console.MarkupLine($"[bold]farm run[/] {Markup.Escape(specFile.FullName)} · sweep [blue]{Markup.Escape(sweepId)}[/]");
+
+        var clock = Stopwatch.StartNew();
+        await using var cluster = await EmbeddedCluster.StartAsync(workers, cancellation);
+        var sweep = cluster.Client.GetGrain<ISweepGrain>(sweepId);
+        var status = await sweep.Start(new SweepRequest(
+            sweepId, specFile.FullName, await File.ReadAllTextAsync(specFile.FullName, cancellation), output?.FullName));
+        status = await SweepProgress.WatchAsync(console, sweep, status, cancellation);
+
+        console.WriteLine();
+        SweepSummary.Print(console, status, clock.Elapsed);
+        return status.State switch
+        {
+            SweepState.Completed => CliErrors.Success,
+            SweepState.Cancelled => CliErrors.Cancelled,
+            _ => CliErrors.SweepHadFailures,
+        };
+    }
+}
+
+/// <summary>Live progress while a sweep runs: a bar where the terminal is interactive, a line per cell otherwise.</summary>
+internal static class SweepProgress
+{
+    public static async Task<SweepStatus> WatchAsync(
+        IAnsiConsole console, ISweepGrain sweep, SweepStatus status, CancellationToken cancellation)
+    {
+        var cancelSent = false;
+        async Task<SweepStatus> Poll()
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);
+            if (cancellation.IsCancellationRequested && !cancelSent)
+            {
+                cancelSent = true;
+                console.MarkupLine("[yellow]cancelling: running cells finish, no new cells start[/]");
+                return await sweep.Cancel();
+            }
+
+            return await sweep.GetStatus();
+        }
+
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            var reported = new HashSet<string>(StringComparer.Ordinal);
+            while (true)
+            {
+                foreach (var outcome in status.Outcomes.Where(o => reported.Add(o.CellId)))
+                {
+                    var verdict = outcome.Succeeded ? "done" : $"FAILED: {outcome.Error}";
+                    console.WriteLine(
+                        $"[{reported.Count}/{status.TotalCells}] {outcome.CellId} {verdict} ({outcome.Seconds:F1} s)");
+                }
+
+                if (status.IsFinished)
+                {
+                    return status;
+                }
+
+                status = await Poll();
+            }
+        }
+
+        await console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
+                new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("cells", maxValue: Math.Max(1, status.TotalCells));
+                while (true)
+                {
+                    var done = status.CompletedCells + status.FailedCells;
+                    task.Value = done;
+                    var current = status.RunningCells.Count > 0 ? string.Join(", ", status.RunningCells) : "-";
+                    var failed = status.FailedCells > 0 ? $" [red]{status.FailedCells} failed[/]" : "";
+                    task.Description = $"cells {done}/{status.TotalCells}{failed} · {Markup.Escape(current)}";
+                    if (status.IsFinished)
+                    {
+                        task.StopTask();
+                        return;
+                    }
+
+                    status = await Poll();
+                }
+            });
+        return status;
+    }
+}
+
+/// <summary>The end-of-run table: per cell and per model × dataset, read back from the committed Parquet files.</summary>
+internal static class SweepSummary
+{
+    public static void Print(IAnsiConsole console, SweepStatus status, TimeSpan elapsed)
+    {
+        var rows = Directory.Exists(status.ResultsDirectory)
+            ? ResultsParquet.ReadAll(status.ResultsDirectory)
+            : [];
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumns("cell", "status", "image AUROC", "pixel AUROC", "pixel AUPRO", "seconds");
+        foreach (var outcome in status.Outcomes)
+        {
+            var row = rows.FirstOrDefault(r => r.CellId == outcome.CellId);
+            table.AddRow(
+                Markup.Escape(outcome.CellId),
+                outcome.Succeeded ? "[green]ok[/]" : $"[red]failed[/] {Markup.Escape(outcome.Error ?? "")}",
+                Percent(row?.ImageAuroc),
+                Percent(row?.PixelAuroc),
+                Percent(row?.PixelAupro),
+                outcome.Seconds.ToString("F1"));
+        }
+
+        console.Write(table);
+        console.MarkupLine(
+            $"sweep [blue]{Markup.Escape(status.SweepId)}[/]: [bold]{status.State}[/] · {status.CompletedCells} ok, " +
+            $"{status.FailedCells} failed of {status.TotalCells} cells in {elapsed.TotalSeconds:F1} s");
+        if (status.Error is { } error)
+        {
+            console.MarkupLine($"[red]error:[/] {Markup.Escape(error)}");
+        }
+
+        console.MarkupLine($"results: {Markup.Escape(status.ResultsDirectory)}");
+        if (rows.Count > 0)
+        {
+            console.WriteLine();
+            console.WriteLine(SummaryTable.Build(rows, new SummaryTableOptions()).ToMarkdown());
+        }
+    }
+
+    private static string Percent(double? value) =>
+        value is { } v && !double.IsNaN(v) ? (100 * v).ToString("F1") : "-";
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Farm.Engine;
+using Farm.Engine.Results;
+
+namespace Farm.Client.Commands;
+
+/// <summary>`farm table RESULTS`: a paper-style Markdown table (mean ± std over seeds) from result files.</summary>
+internal static class TableCommand
+{
+    public static Command Create()
+    {
+        var defaults = new SummaryTableOptions();
+        var results = new Argument<DirectoryInfo>("results") { Description = "Folder holding result Parquet files (searched recursively)." };
+        var metric = new Option<string>("--metric") { Description = "Metric column.", DefaultValueFactory = _ => defaults.Metric };
+        var rows = new Option<string>("--rows") { Description = "Column that names rows.", DefaultValueFactory = _ => defaults.Rows };
+        var cols = new Option<string>("--cols")
+        {
+            Description = "Column(s) that name columns, joined with '/'.",
+            DefaultValueFactory = _ => defaults.Columns,
+        };
+        var threshold = new Option<string?>("--threshold") { Description = "Only rows of this threshold method." };
+        var command = new Command("table", "Print a Markdown table of one metric, mean ± std over seeds.")
+        {
+            results, metric, rows, cols, threshold,
+        };
+        command.SetAction((parse, _) => CliErrors.Guard(() =>
+        {
+            var folder = parse.GetRequiredValue(results);
+            if (!folder.Exists)
+            {
+                throw new FarmException("results folder does not exist", folder.FullName);
+            }
+
+            var loaded = ResultsParquet.ReadAll(folder.FullName);
+            if (loaded.Count == 0)
+            {
+                throw new FarmException("no result files (*.parquet) found", folder.FullName);
+            }
+
+            var options = defaults with
+            {
+                Metric = parse.GetRequiredValue(metric),
+                Rows = parse.GetRequiredValue(rows),
+                Columns = parse.GetRequiredValue(cols),
+                ThresholdMethod = parse.GetValue(threshold),
+            };
+            Console.WriteLine(SummaryTable.Build(loaded, options).ToMarkdown());
+            return Task.FromResult(CliErrors.Success);
+        }));
+        return command;
+    }
+}

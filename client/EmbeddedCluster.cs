@@ -1,0 +1,49 @@
+using System.Net;
+using System.Net.Sockets;
+using Farm.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Farm.Client;
+
+/// <summary>
+/// A single silo hosted inside the CLI process (localhost clustering on free ports, so several runs can share a
+/// machine). The CLI talks to it through the co-hosted cluster client, exactly as it would to a remote cluster.
+/// </summary>
+internal sealed class EmbeddedCluster : IAsyncDisposable
+{
+    private readonly IHost host;
+
+    private EmbeddedCluster(IHost host) => this.host = host;
+
+    public IClusterClient Client => host.Services.GetRequiredService<IClusterClient>();
+
+    public static async Task<EmbeddedCluster> StartAsync(int workerSlots, CancellationToken cancellation)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(FreeTcpPort(), FreeTcpPort())
+            .AddFarm(options => options.WorkerSlots = workerSlots));
+        var host = builder.Build();
+        await host.StartAsync(cancellation);
+        return new EmbeddedCluster(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync(TimeSpan.FromSeconds(30));
+        host.Dispose();
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Reflection;
+using Farm.Engine.IO;
+using Farm.Engine.Results;
+
+namespace Farm.Engine.Pipeline;
+
+/// <summary>Turns one cell's evaluation into its result rows: one per threshold method.</summary>
+internal static class CellRows
+{
+    public static string FarmVersion { get; } =
+        typeof(CellRows).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(CellRows).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
+
+    public static IReadOnlyList<ResultRow> Build(CellRunRequest request, CellEvaluation evaluation, CellTimings timings)
+    {
+        var cell = request.Cell;
+        var split = request.Split;
+        var created = DateTime.UtcNow;
+        var weightsSha256 = cell.Model.WeightsPath is { } weights ? FileHashes.Sha256(weights) : null;
+        return evaluation.Thresholds.Select(threshold => new ResultRow
+        {
+            SweepId = request.SweepId,
+            SweepName = request.SweepName,
+            CellId = cell.CellId,
+            ConfigHash = cell.ConfigHash,
+            Dataset = cell.DatasetName,
+            DatasetFormat = cell.DatasetFormat,
+            DatasetHash = request.DatasetHash,
+            Category = cell.Category,
+            Experiment = cell.Condition.Experiment,
+            ConditionParameter = cell.Condition.Parameter,
+            ConditionSeed = cell.Condition.Seed,
+            Model = cell.Model.Name,
+            Backbone = cell.Model.Backbone,
+            WeightsSha256 = weightsSha256,
+            ImageSize = cell.ImageSize,
+            Seed = cell.Seed,
+            ThresholdMethod = threshold.Method,
+            ImageThreshold = threshold.ImageThreshold,
+            PixelThreshold = threshold.PixelThreshold,
+            ImageAuroc = evaluation.Image.Auroc,
+            ImageAupr = evaluation.Image.Aupr,
+            ImageF1Max = evaluation.Image.F1Max,
+            ImagePg2 = evaluation.Image.Pg2,
+            ImagePb2 = evaluation.Image.Pb2,
+            PixelAuroc = evaluation.Pixel.Auroc,
+            PixelAupro = evaluation.Pixel.Aupro,
+            PixelF1Max = evaluation.Pixel.F1Max,
+            PixelIouMax = evaluation.Pixel.IouMax,
+            PixelPrecision = threshold.PixelPrecision,
+            PixelRecall = threshold.PixelRecall,
+            PixelF1 = threshold.PixelF1,
+            PixelIou = threshold.PixelIou,
+            ImageAccuracy = threshold.ImageAccuracy,
+            ImageFpr = threshold.ImageFpr,
+            ImageFnr = threshold.ImageFnr,
+            NTrain = split.Train.Count,
+            NValidation = split.Validation.Count,
+            NTestNormal = split.Test.Count(s => !s.IsAnomalous),
+            NTestAnomalous = split.Test.Count(s => s.IsAnomalous),
+            FitSeconds = timings.FitSeconds,
+            PredictSeconds = timings.PredictSeconds,
+            MetricsSeconds = timings.MetricsSeconds,
+            TotalSeconds = timings.TotalSeconds,
+            FarmVersion = FarmVersion,
+            CreatedUtc = created,
+        }).ToList();
+    }
+}

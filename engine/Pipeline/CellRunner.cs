@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Farm.Engine.Data;
+using Farm.Engine.Imaging;
+using Farm.Engine.Models;
+using Farm.Engine.Results;
+using Farm.Engine.Sweeps;
+using TorchSharp;
+
+namespace Farm.Engine.Pipeline;
+
+/// <summary>Everything one cell needs: what to run, on which split, and where its rows are committed.</summary>
+public sealed record CellRunRequest(
+    CellSpec Cell,
+    DataSplit Split,
+    string SweepId,
+    string SweepName,
+    string ResultPath,
+    string? DatasetHash);
+
+public sealed record CellRunSummary(int Rows, double FitSeconds, double PredictSeconds, double MetricsSeconds, double TotalSeconds);
+
+/// <summary>
+/// Scores of one split part: per image its name, label, image score, S×S anomaly map and S×S ground-truth mask.
+/// </summary>
+public sealed record ScoredImages(
+    IReadOnlyList<ImageSample> Samples,
+    float[] ImageScores,
+    IReadOnlyList<float[]> Maps,
+    IReadOnlyList<bool[]> Masks,
+    int Size)
+{
+    public bool[] IsAnomalous => Samples.Select(s => s.IsAnomalous).ToArray();
+
+    public IReadOnlyList<string> Names => Samples.Select(s => s.RelativePath).ToList();
+}
+
+/// <summary>
+/// Runs one cell synchronously on the calling thread: fit the model once on the training images, score validation
+/// and test images once, then evaluate every threshold method on those same scores (no retraining, no re-inference),
+/// and commit all rows in one atomic Parquet file.
+/// </summary>
+public static class CellRunner
+{
+    public static CellRunSummary Run(CellRunRequest request, CancellationToken cancellation = default)
+    {
+        var total = Stopwatch.StartNew();
+        var cell = request.Cell;
+        var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options);
+        using var detector = ModelRegistry.Create(cell.Model.Name, options);
+
+        var fitClock = Stopwatch.StartNew();
+        detector.Fit(TrainingBatches(request.Split.Train, cell.ImageSize, cell.BatchSize, cancellation));
+        fitClock.Stop();
+
+        var predictClock = Stopwatch.StartNew();
+        var validation = Score(detector, request.Split.Validation, cell.ImageSize, cell.BatchSize, cancellation);
+        var test = Score(detector, request.Split.Test, cell.ImageSize, cell.BatchSize, cancellation);
+        predictClock.Stop();
+
+        var metricsClock = Stopwatch.StartNew();
+        var evaluation = CellEvaluation.Evaluate(validation, test, cell.Thresholds);
+        metricsClock.Stop();
+
+        var timings = new CellTimings(fitClock.Elapsed.TotalSeconds, predictClock.Elapsed.TotalSeconds,
+            metricsClock.Elapsed.TotalSeconds, total.Elapsed.TotalSeconds);
+        var rows = CellRows.Build(request, evaluation, timings);
+        ResultsParquet.WriteCellFile(request.ResultPath, rows);
+        return new CellRunSummary(rows.Count, timings.FitSeconds, timings.PredictSeconds, timings.MetricsSeconds,
+            total.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Preprocessed batches of training images; each batch is disposed once the model has consumed it.</summary>
+    private static IEnumerable<torch.Tensor> TrainingBatches(
+        IReadOnlyList<ImageSample> samples, int size, int batchSize, CancellationToken cancellation)
+    {
+        foreach (var chunk in samples.Chunk(batchSize))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var batch = Preprocessing.ToBatch(chunk.Select(s => ImageIo.ReadRgb(s.ImagePath)).ToList(), size);
+            yield return batch;
+        }
+    }
+
+    public static ScoredImages Score(
+        IAnomalyDetector detector, IReadOnlyList<ImageSample> samples, int size, int batchSize, CancellationToken cancellation)
+    {
+        var scores = new List<float>(samples.Count);
+        var maps = new List<float[]>(samples.Count);
+        var masks = new List<bool[]>(samples.Count);
+        foreach (var chunk in samples.Chunk(batchSize))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var loaded = chunk.Select(MvtecDataset.ReadSample).ToList();
+            using var batch = Preprocessing.ToBatch(loaded.Select(l => l.Image).ToList(), size);
+            var scored = detector.Predict(batch);
+            scores.AddRange(scored.ImageScores);
+            maps.AddRange(scored.Maps);
+            masks.AddRange(loaded.Select(l => Preprocessing.ResizeMask(l.Mask, size).Pixels));
+        }
+
+        return new ScoredImages(samples, scores.ToArray(), maps, masks, size);
+    }
+}
+
+public sealed record CellTimings(double FitSeconds, double PredictSeconds, double MetricsSeconds, double TotalSeconds);

@@ -1,0 +1,16 @@
+namespace Farm.GrainInterfaces;
+
+/// <summary>
+/// A dataset on shared storage (key: <see cref="DatasetSource.DatasetKey"/>). Reads and validates the folder once, holds its
+/// per-category manifests, and hands out seeded validation/test splits so that every cell of a seed sees the same one.
+/// Synthetic datasets are generated on first use when their folder is absent.
+/// </summary>
+[Alias("Farm.IDatasetGrain")]
+public interface IDatasetGrain : IGrainWithStringKey
+{
+    [Alias("GetCategories")]
+    Task<IReadOnlyList<string>> GetCategories(DatasetSource source);
+
+    [Alias("GetSplit")]
+    Task<DatasetSplit> GetSplit(DatasetSource source, string category, SplitRequest request);
+}

@@ -1,0 +1,24 @@
+namespace Farm.GrainInterfaces;
+
+/// <summary>
+/// One device slot (a GPU, or a CPU slot) on one silo (key: "&lt;silo address&gt;/&lt;slot&gt;"); it is always placed on
+/// the silo its key names. Runs one cell's engine work at a time on a dedicated thread, off the grain scheduler.
+/// </summary>
+[Alias("Farm.IGpuWorkerGrain")]
+public interface IGpuWorkerGrain : IGrainWithStringKey
+{
+    [Alias("Execute")]
+    Task<CellOutcome> Execute(CellWork work);
+}
+
+/// <summary>Knows the worker slots that silos registered at start-up (key: "default").</summary>
+[Alias("Farm.IWorkerRegistryGrain")]
+public interface IWorkerRegistryGrain : IGrainWithStringKey
+{
+    [Alias("Register")]
+    Task Register(string siloAddress, IReadOnlyList<string> workerKeys);
+
+    /// <summary>The slots of silos that are still active members of the cluster.</summary>
+    [Alias("GetActiveWorkers")]
+    Task<IReadOnlyList<string>> GetActiveWorkers();
+}

@@ -1,0 +1,109 @@
+namespace Farm.GrainInterfaces;
+
+/// <summary>A sweep to start: the spec as text (validated by the client first) and where it came from.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.SweepRequest")]
+public sealed record SweepRequest(
+    [property: Id(0)] string SweepId,
+    [property: Id(1)] string SpecPath,
+    [property: Id(2)] string SpecYaml,
+    [property: Id(3)] string? OutputOverride);
+
+[GenerateSerializer, Alias("Farm.SweepState")]
+public enum SweepState
+{
+    NotStarted,
+    Running,
+    Completed,
+    CompletedWithFailures,
+    Cancelled,
+    Failed,
+}
+
+[GenerateSerializer, Immutable, Alias("Farm.SweepStatus")]
+public sealed record SweepStatus(
+    [property: Id(0)] string SweepId,
+    [property: Id(1)] string SweepName,
+    [property: Id(2)] SweepState State,
+    [property: Id(3)] int TotalCells,
+    [property: Id(4)] int CompletedCells,
+    [property: Id(5)] int FailedCells,
+    [property: Id(6)] IReadOnlyList<string> RunningCells,
+    [property: Id(7)] string ResultsDirectory,
+    [property: Id(8)] DateTime? StartedUtc,
+    [property: Id(9)] DateTime? FinishedUtc,
+    [property: Id(10)] IReadOnlyList<CellOutcome> Outcomes,
+    [property: Id(11)] string? Error)
+{
+    public bool IsFinished => State is not (SweepState.NotStarted or SweepState.Running);
+}
+
+/// <summary>What the sweep asks of a cell grain: the cell (engine CellSpec as canonical JSON) and where its rows go.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.CellAssignment")]
+public sealed record CellAssignment(
+    [property: Id(0)] string SweepId,
+    [property: Id(1)] string SweepName,
+    [property: Id(2)] string CellId,
+    [property: Id(3)] string CellSpecJson,
+    [property: Id(4)] string ResultPath,
+    [property: Id(5)] string WorkerKey);
+
+/// <summary>What a worker slot runs: the assignment plus the dataset split the dataset grain chose for it.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.CellWork")]
+public sealed record CellWork(
+    [property: Id(0)] CellAssignment Assignment,
+    [property: Id(1)] DatasetSplit Split);
+
+[GenerateSerializer, Immutable, Alias("Farm.CellOutcome")]
+public sealed record CellOutcome(
+    [property: Id(0)] string CellId,
+    [property: Id(1)] bool Succeeded,
+    [property: Id(2)] string? Error,
+    [property: Id(3)] string ResultPath,
+    [property: Id(4)] int Rows,
+    [property: Id(5)] double Seconds,
+    [property: Id(6)] string WorkerKey,
+    [property: Id(7)] int Attempt);
+
+/// <summary>Where a dataset lives and in which layout. Synthetic datasets carry their generator settings.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.DatasetSource")]
+public sealed record DatasetSource(
+    [property: Id(0)] string Format,
+    [property: Id(1)] string Path,
+    [property: Id(2)] SyntheticSettings? Synthetic)
+{
+    /// <summary>The dataset grain's key: one activation per folder and format, cluster-wide.</summary>
+    public string DatasetKey => $"{Format}|{Path}";
+}
+
+[GenerateSerializer, Immutable, Alias("Farm.SyntheticSettings")]
+public sealed record SyntheticSettings(
+    [property: Id(0)] int Seed,
+    [property: Id(1)] int Size,
+    [property: Id(2)] int Train,
+    [property: Id(3)] int TestGood,
+    [property: Id(4)] int PerDefect);
+
+[GenerateSerializer, Immutable, Alias("Farm.SplitRequest")]
+public sealed record SplitRequest(
+    [property: Id(0)] int Seed,
+    [property: Id(1)] int ValidationAnomalous,
+    [property: Id(2)] int ValidationNormal);
+
+/// <summary>One image of a split; paths are relative to the dataset root.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.SplitImage")]
+public sealed record SplitImage(
+    [property: Id(0)] string RelativePath,
+    [property: Id(1)] bool IsAnomalous,
+    [property: Id(2)] string DefectType,
+    [property: Id(3)] string? MaskRelativePath);
+
+/// <summary>A seeded split of one category: training (normal only), validation and test, pairwise disjoint.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.DatasetSplit")]
+public sealed record DatasetSplit(
+    [property: Id(0)] string DatasetRoot,
+    [property: Id(1)] string Category,
+    [property: Id(2)] int Seed,
+    [property: Id(3)] IReadOnlyList<SplitImage> Train,
+    [property: Id(4)] IReadOnlyList<SplitImage> Validation,
+    [property: Id(5)] IReadOnlyList<SplitImage> Test,
+    [property: Id(6)] string ManifestHash);

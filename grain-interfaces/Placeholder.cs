@@ -1,2 +1,0 @@
-namespace Farm.GrainInterfaces;
-internal static class Placeholder { }

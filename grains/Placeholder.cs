@@ -1,2 +1,0 @@
-namespace Farm.Grains;
-internal static class Placeholder { }

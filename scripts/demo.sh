@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The README demo: set up, build, and run examples/quick.yaml end to end on an embedded silo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+dotnet build client -c Release -v quiet -nologo
+dotnet client/bin/Release/net10.0/farm.dll run examples/quick.yaml "$@"
+dotnet client/bin/Release/net10.0/farm.dll table out/quick --metric image_auroc

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what Farm needs beyond the .NET SDK, on Debian/Ubuntu, only where it is missing (idempotent):
+#   g++ and patchelf  - the build makes TorchSharp's native library load on hosts with GCC 12's libstdc++
+#   python3-torch, python3-torchvision, python3-sklearn - independent references for the numerical tests
+#   redis-server      - cluster-state tests (Orleans' Redis providers)
+set -euo pipefail
+packages=(g++ patchelf python3 python3-numpy python3-torch python3-torchvision python3-sklearn redis-server)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK is required (https://dot.net)"; exit 1; }

@@ -1,0 +1,105 @@
+using DuckDB.NET.Data;
+
+namespace Farm.Client.Tests;
+
+/// <summary>The CLI as a user runs it: a tiny sweep into a temp folder, read back with DuckDB.</summary>
+public sealed class EndToEndTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("farm-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public async Task RunWritesParquetThatDuckDbReadsAsItIs()
+    {
+        var spec = WriteSpec("e2e.yaml", "e2e", seeds: "[0, 1]");
+
+        var run = await FarmProcess.RunAsync(root, "run", spec, "--out", Path.Combine(root, "results"));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("Completed", run.Stdout);
+        Assert.Contains("padim", run.Stdout); // the summary table
+        using var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        var glob = Path.Combine(root, "results", "**", "*.parquet").Replace("'", "''");
+        command.CommandText = $"""
+            SELECT count(*), count(DISTINCT cell_id), count(DISTINCT threshold_method), min(image_auroc), max(image_auroc),
+                   count(pixel_aupro), min(model), min(dataset), min(category)
+            FROM read_parquet('{glob}')
+            """;
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal(2L * 3, reader.GetInt64(0)); // 2 seeds × 3 threshold methods
+        Assert.Equal(2L, reader.GetInt64(1));
+        Assert.Equal(3L, reader.GetInt64(2));
+        Assert.InRange(reader.GetDouble(3), 0.0, 1.0);
+        Assert.InRange(reader.GetDouble(4), 0.0, 1.0);
+        Assert.Equal(6L, reader.GetInt64(5));
+        Assert.Equal("padim", reader.GetString(6));
+        Assert.Equal("synth", reader.GetString(7));
+        Assert.Equal("widget", reader.GetString(8));
+
+        var table = await FarmProcess.RunAsync(root, "table", Path.Combine(root, "results"), "--metric", "pixel_auroc");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("| padim", table.Stdout);
+        Assert.Contains("±", table.Stdout);
+    }
+
+    [Fact]
+    public async Task MalformedSpecFailsWithFileAndFieldAndWritesNothing()
+    {
+        var spec = WriteSpec("bad.yaml", "bad", seeds: "[0]", modelName: "no-such-model");
+        var results = Path.Combine(root, "results");
+
+        var run = await FarmProcess.RunAsync(root, "run", spec, "--out", results);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("bad.yaml", run.Stderr);
+        Assert.Contains("models[0].name", run.Stderr);
+        Assert.Contains("no-such-model", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr); // one clear line, no stack trace
+        Assert.False(Directory.Exists(results));
+        Assert.False(Directory.Exists(Path.Combine(root, "data")));
+    }
+
+    [Fact]
+    public async Task DataSynthWritesAnMvtecLayout()
+    {
+        var target = Path.Combine(root, "synthetic");
+
+        var run = await FarmProcess.RunAsync(root, "data", "synth", "--out", target, "--seed", "5", "--size", "48");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(File.Exists(Path.Combine(target, "labels.csv")));
+        foreach (var category in Directory.GetDirectories(target))
+        {
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(category, "train", "good")));
+            Assert.NotEmpty(Directory.GetDirectories(Path.Combine(category, "ground_truth")));
+        }
+    }
+
+    private string WriteSpec(string fileName, string name, string seeds, string modelName = "padim")
+    {
+        var path = Path.Combine(root, fileName);
+        File.WriteAllText(path, $$"""
+            name: {{name}}
+            output: out
+            image_size: 32
+            seeds: {{seeds}}
+            batch_size: 4
+            datasets:
+              - name: synth
+                format: synthetic
+                path: data
+                categories: [widget]
+                synthetic: { seed: 1, size: 32, train: 6, test_good: 4, per_defect: 2 }
+            models:
+              - name: {{modelName}}
+                options: { n_features: 40 }
+            thresholds: [f1max, normal-stats, fpr-bound]
+            validation: { anomalous: 2, normal: 1 }
+            """);
+        return path;
+    }
+}

@@ -1,7 +1,0 @@
-namespace Farm.Grains.Tests;
-
-public class BuildTests
-{
-    [Fact]
-    public void Builds() => Assert.True(typeof(BuildTests).Assembly.GetName().Name!.Length > 0);
-}

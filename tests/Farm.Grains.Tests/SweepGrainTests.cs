@@ -1,0 +1,124 @@
+using Farm.Engine.IO;
+using Farm.Engine.Results;
+using Farm.Grains.Placement;
+using Farm.GrainInterfaces;
+
+namespace Farm.Grains.Tests;
+
+public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoSiloClusterFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
+
+    [Fact]
+    public async Task TinySweepLandsEveryCellExactlyOnceAcrossBothSilos()
+    {
+        using var sweep = new TinySweep(seeds: 4);
+        var sweepId = $"tiny-{Guid.NewGuid():N}";
+        var grain = fixture.Client.GetGrain<ISweepGrain>(sweepId);
+
+        var status = await grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null));
+        Assert.Equal(SweepState.Running, status.State);
+        Assert.Equal(4, status.TotalCells); // 1 dataset × 1 category × 1 model × 4 seeds
+        status = await WaitUntilFinished(grain);
+
+        Assert.True(status.State == SweepState.Completed, $"sweep ended {status.State}: {status.Error} " +
+            string.Join("; ", status.Outcomes.Where(o => !o.Succeeded).Select(o => $"{o.CellId}: {o.Error}")));
+        var files = Directory.GetFiles(status.ResultsDirectory, "*", SearchOption.AllDirectories);
+        Assert.DoesNotContain(files, AtomicFile.IsTemporary);
+        var parquet = files.Where(f => f.EndsWith(".parquet", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, parquet.Count);
+        Assert.Equal(parquet.Order(), status.Outcomes.Select(o => o.ResultPath).Order());
+
+        var rows = ResultsParquet.ReadAll(status.ResultsDirectory);
+        Assert.Equal(4 * 2, rows.Count); // a row per cell × threshold method
+        Assert.Equal(rows.Count, rows.Select(r => (r.CellId, r.ThresholdMethod)).Distinct().Count());
+        Assert.All(rows, r => Assert.Equal(sweepId, r.SweepId));
+
+        // Both silos' worker slots took cells: the sweep really fanned out.
+        var silos = status.Outcomes.Select(o => SiloBoundPlacement.SiloOf(o.WorkerKey)).Distinct().ToList();
+        Assert.Equal(2, silos.Count);
+    }
+
+    [Fact]
+    public async Task StartingTwiceDoesNotDuplicateCells()
+    {
+        using var sweep = new TinySweep(seeds: 1);
+        var sweepId = $"twice-{Guid.NewGuid():N}";
+        var grain = fixture.Client.GetGrain<ISweepGrain>(sweepId);
+        var request = new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null);
+
+        await grain.Start(request);
+        var again = await grain.Start(request);
+        Assert.Equal(1, again.TotalCells);
+        var status = await WaitUntilFinished(grain);
+
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.Single(Directory.GetFiles(status.ResultsDirectory, "*.parquet", SearchOption.AllDirectories));
+        Assert.Equal(2, ResultsParquet.ReadAll(status.ResultsDirectory).Count);
+    }
+
+    [Fact]
+    public async Task CellRunTwiceKeepsOneResultFile()
+    {
+        using var sweep = new TinySweep(seeds: 1);
+        var sweepId = $"cell-{Guid.NewGuid():N}";
+        var status = await WaitUntilFinished(await StartAndGet(sweepId, sweep));
+        var first = Assert.Single(status.Outcomes);
+        var cellSpecJson = await File.ReadAllTextAsync(Path.Combine(status.ResultsDirectory, "sweep.json"));
+        Assert.Contains(first.CellId, cellSpecJson);
+
+        // A second run of the same cell (as after a lost acknowledgement) replaces the file; it never adds rows.
+        var rowsBefore = ResultsParquet.ReadAll(status.ResultsDirectory);
+        var cell = fixture.Client.GetGrain<IExperimentCellGrain>($"{sweepId}/{first.CellId}");
+        var workers = await fixture.Client.GetGrain<IWorkerRegistryGrain>(WorkerRegistryGrain.DefaultKey).GetActiveWorkers();
+        var assignment = new CellAssignment(sweepId, "tiny", first.CellId, CellJsonOf(sweep, first), first.ResultPath, workers[^1]);
+        var rerun = await cell.Run(assignment);
+
+        Assert.True(rerun.Succeeded, rerun.Error);
+        Assert.Single(Directory.GetFiles(status.ResultsDirectory, "*.parquet", SearchOption.AllDirectories));
+        var rowsAfter = ResultsParquet.ReadAll(status.ResultsDirectory);
+        Assert.Equal(rowsBefore.Count, rowsAfter.Count);
+        Assert.Equal(
+            rowsBefore.Select(r => (r.ThresholdMethod, r.ImageAuroc, r.PixelAuroc)).Order(),
+            rowsAfter.Select(r => (r.ThresholdMethod, r.ImageAuroc, r.PixelAuroc)).Order());
+    }
+
+    [Fact]
+    public async Task WorkerSlotsLiveOnTheSiloTheirKeyNames()
+    {
+        var workers = await fixture.Client.GetGrain<IWorkerRegistryGrain>(WorkerRegistryGrain.DefaultKey).GetActiveWorkers();
+        Assert.Equal(2, workers.Count);
+        var siloAddresses = fixture.Cluster.Silos.Select(s => s.SiloAddress).ToHashSet();
+        Assert.All(workers, key => Assert.Contains(SiloBoundPlacement.SiloOf(key), siloAddresses));
+    }
+
+    private async Task<ISweepGrain> StartAndGet(string sweepId, TinySweep sweep)
+    {
+        var grain = fixture.Client.GetGrain<ISweepGrain>(sweepId);
+        await grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null));
+        return grain;
+    }
+
+    private static string CellJsonOf(TinySweep sweep, CellOutcome outcome)
+    {
+        var spec = Engine.Sweeps.SpecLoader.Load(sweep.SpecPath);
+        var cells = Engine.Sweeps.SweepPlan.Expand(spec, _ => ["fabric"]);
+        return cells.Single(c => c.CellId == outcome.CellId).ToJson();
+    }
+
+    private static async Task<SweepStatus> WaitUntilFinished(ISweepGrain grain)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var status = await grain.GetStatus();
+            if (status.IsFinished)
+            {
+                return status;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"sweep not finished after {Patience}: {status.CompletedCells}/{status.TotalCells}");
+            await Task.Delay(200);
+        }
+    }
+}

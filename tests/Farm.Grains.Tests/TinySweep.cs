@@ -1,0 +1,39 @@
+namespace Farm.Grains.Tests;
+
+/// <summary>A temp folder with a tiny synthetic sweep spec: 32-px images, one product, PaDiM, two seeds.</summary>
+internal sealed class TinySweep : IDisposable
+{
+    public TinySweep(string name = "tiny", int seeds = 2)
+    {
+        Root = Directory.CreateTempSubdirectory("farm-grains-").FullName;
+        SpecPath = Path.Combine(Root, "spec.yaml");
+        var seedList = string.Join(", ", Enumerable.Range(0, seeds));
+        SpecYaml = $$"""
+            name: {{name}}
+            output: out
+            image_size: 32
+            seeds: [{{seedList}}]
+            batch_size: 4
+            datasets:
+              - name: synth
+                format: synthetic
+                path: data
+                categories: [fabric]
+                synthetic: { seed: 3, size: 32, train: 6, test_good: 4, per_defect: 2 }
+            models:
+              - name: padim
+                options: { n_features: 40 }
+            thresholds: [f1max, percentile]
+            validation: { anomalous: 2, normal: 1 }
+            """;
+        File.WriteAllText(SpecPath, SpecYaml);
+    }
+
+    public string Root { get; }
+
+    public string SpecPath { get; }
+
+    public string SpecYaml { get; }
+
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}

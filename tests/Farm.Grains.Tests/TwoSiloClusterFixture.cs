@@ -1,0 +1,26 @@
+using Farm.Grains.Hosting;
+using Orleans.TestingHost;
+
+namespace Farm.Grains.Tests;
+
+/// <summary>An in-process cluster of two silos with one worker slot each, shared by the tests of a class.</summary>
+public sealed class TwoSiloClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) => silo.AddFarm(options =>
+        {
+            options.WorkerSlots = 1;
+            options.TorchThreads = 1;
+        }));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
