@@ -16,8 +16,10 @@ public static class ResultsParquet
 
     private static readonly ParquetSchema Schema = new(ResultColumns.All.Select(c => (Field)c.Field));
 
+    // The synchronous forms run on the thread pool so that blocking on them cannot deadlock a caller that has a
+    // synchronisation context (an Orleans grain, a UI); async callers should use the *Async forms.
     public static void WriteCellFile(string path, IReadOnlyList<ResultRow> rows) =>
-        WriteCellFileAsync(path, rows).GetAwaiter().GetResult();
+        Task.Run(() => WriteCellFileAsync(path, rows)).GetAwaiter().GetResult();
 
     /// <summary>
     /// Writes <paramref name="rows"/> to <c>path.tmp-&lt;guid&gt;</c> in the same folder, flushes it to disk, then
@@ -66,7 +68,8 @@ public static class ResultsParquet
         }
     }
 
-    public static IReadOnlyList<ResultRow> ReadFile(string path) => ReadFileAsync(path).GetAwaiter().GetResult();
+    public static IReadOnlyList<ResultRow> ReadFile(string path) =>
+        Task.Run(() => ReadFileAsync(path)).GetAwaiter().GetResult();
 
     public static async Task<IReadOnlyList<ResultRow>> ReadFileAsync(string path,
         CancellationToken cancellationToken = default)
@@ -103,7 +106,7 @@ public static class ResultsParquet
     }
 
     public static IReadOnlyList<ResultRow> ReadAll(string resultsRoot) =>
-        ReadAllAsync(resultsRoot).GetAwaiter().GetResult();
+        Task.Run(() => ReadAllAsync(resultsRoot)).GetAwaiter().GetResult();
 
     /// <summary>Every row of every <c>*.parquet</c> file below <paramref name="resultsRoot"/>, files in ordinal path order.</summary>
     public static async Task<IReadOnlyList<ResultRow>> ReadAllAsync(string resultsRoot,

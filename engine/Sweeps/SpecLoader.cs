@@ -298,8 +298,8 @@ public static partial class SpecLoader
             if (spec.TestGood <= validation.Normal)
             {
                 throw Error($"{at}.test_good", locationNode,
-                    $"{spec.TestGood} normal test images leave none for testing after validation.normal = " +
-                    $"{validation.Normal} move to validation; use more than {validation.Normal}");
+                    $"{spec.TestGood} must exceed validation.normal ({validation.Normal}): that many normal images " +
+                    "move from test to validation, and testing needs at least one left");
             }
         }
 

@@ -207,7 +207,7 @@ public class SpecLoaderTests
         { "name: Quick Run\n" + MinimalTail, "name", "'Quick Run' must match [a-z0-9_-]+" },
         { "name: a\nvalidation: { anomalous: 0 }\n" + MinimalTail, "validation.anomalous", "threshold methods f1max, iou need anomalous" },
         { "name: a\nvalidation: { normal: 0 }\n" + MinimalTail, "validation.normal", "needs at least one normal image" },
-        { "name: a\nvalidation: { normal: 8 }\n" + MinimalTail, "datasets[0].synthetic.test_good", "8 normal test images leave none" },
+        { "name: a\nvalidation: { normal: 8 }\n" + MinimalTail, "datasets[0].synthetic.test_good", "8 must exceed validation.normal (8)" },
         { "name: a\ndatasets: [{ name: m, format: mvtec, path: /tmp, synthetic: { seed: 1 } }]\nmodels: [{ name: padim }]",
             "datasets[0].synthetic", "only datasets of a generated format" },
         { "name: a\ndatasets: [{ name: s, format: synthetic, path: p, categories: [../up] }]\nmodels: [{ name: padim }]",
