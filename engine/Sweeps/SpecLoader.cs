@@ -1,0 +1,533 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Farm.Engine.Sweeps;
+
+/// <summary>
+/// Reads and validates a sweep spec (YAML, snake_case keys). Every problem is reported as one
+/// <see cref="FarmException"/> naming the spec file, the field path (e.g. <c>models[1].name</c>) and the line, before
+/// any work starts.
+/// </summary>
+public static partial class SpecLoader
+{
+    public const string DefaultOutput = "results";
+
+    public static SweepSpec Load(string path, SpecValidation? validation = null)
+    {
+        string yaml;
+        try
+        {
+            yaml = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FarmException($"cannot read the spec: {e.Message}", path, inner: e);
+        }
+        return Parse(yaml, path, validation);
+    }
+
+    /// <remarks><paramref name="sourcePath"/> is quoted in errors; relative paths resolve against its folder.</remarks>
+    public static SweepSpec Parse(string yaml, string sourcePath, SpecValidation? validation = null)
+    {
+        var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
+        try
+        {
+            stream.Load(parser);
+        }
+        catch (YamlException e)
+        {
+            // YamlDotNet wraps some errors; the innermost one carries the precise message.
+            var inner = e;
+            while (inner.InnerException is YamlException deeper)
+            {
+                inner = deeper;
+            }
+            throw new FarmException(
+                $"invalid YAML: {inner.Message.TrimEnd('.')} (line {e.Start.Line}, column {e.Start.Column})",
+                sourcePath, inner: e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Some malformed input (e.g. an unclosed flow list) trips the scanner without a position; the last event
+            // parsed is the best location there is.
+            var after = parser.Current?.End;
+            var where = after is { } mark ? $" (after line {mark.Line}, column {mark.Column})" : "";
+            throw new FarmException($"invalid YAML: the text cannot be parsed{where}", sourcePath, inner: e);
+        }
+        if (stream.Documents.Count == 0)
+        {
+            throw new FarmException("the spec is empty", sourcePath);
+        }
+        if (stream.Documents.Count > 1)
+        {
+            throw new FarmException(
+                $"the spec holds {stream.Documents.Count} YAML documents; expected one", sourcePath);
+        }
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(sourcePath)) ?? Directory.GetCurrentDirectory();
+        return new SpecReader(sourcePath, baseDirectory, validation ?? SpecValidation.Default)
+            .ReadSweep(stream.Documents[0].RootNode);
+    }
+
+    [GeneratedRegex("^[a-z0-9_-]+$")]
+    internal static partial Regex SafeName();
+
+    /// <summary>The spec keys, per mapping; also the source of "did you mean" suggestions.</summary>
+    private static class Keys
+    {
+        public static readonly string[] Sweep =
+            ["name", "output", "image_size", "seeds", "batch_size", "datasets", "models", "thresholds", "validation"];
+        public static readonly string[] Dataset = ["name", "format", "path", "categories", "synthetic"];
+        public static readonly string[] Synthetic = ["seed", "size", "train", "test_good", "per_defect"];
+        public static readonly string[] Model = ["name", "backbone", "weights", "options"];
+        public static readonly string[] Validation = ["anomalous", "normal", "seed"];
+    }
+
+    private sealed class SpecReader(string file, string baseDirectory, SpecValidation known)
+    {
+        public SweepSpec ReadSweep(YamlNode root)
+        {
+            var map = Map(root, "", Keys.Sweep);
+            var name = RequiredString(map, "name");
+            if (!SafeName().IsMatch(name))
+            {
+                throw Error("name", map.Node("name"), $"'{name}' must match [a-z0-9_-]+ (it names a results folder)");
+            }
+            var output = ResolvePath(OptionalString(map, "output") ?? DefaultOutput);
+            var imageSize = OptionalPositive(map, "image_size") ?? SweepSpec.DefaultImageSize;
+            var seeds = ReadSeeds(map);
+            var batchSize = OptionalPositive(map, "batch_size") ?? SweepSpec.DefaultBatchSize;
+            var thresholds = ReadThresholds(map);
+            var validation = ReadValidation(map, thresholds);
+            var datasets = ReadDatasets(map, validation);
+            var models = ReadModels(map);
+            return new SweepSpec(name, file, output, imageSize, seeds, batchSize, datasets, models, thresholds,
+                validation);
+        }
+
+        private EquatableArray<int> ReadSeeds(MapReader map)
+        {
+            if (map.Get("seeds") is not { } node)
+            {
+                return EquatableArray.From(0);
+            }
+            var items = Sequence(node, "seeds");
+            if (items.Count == 0)
+            {
+                throw Error("seeds", node, "needs at least one seed");
+            }
+            var seeds = new List<int>();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var path = $"seeds[{i}]";
+                var seed = NonNegative(items[i], path);
+                if (seeds.Contains(seed))
+                {
+                    throw Error(path, items[i], $"seed {seed} is listed twice");
+                }
+                seeds.Add(seed);
+            }
+            return seeds.ToEquatableArray();
+        }
+
+        private EquatableArray<string> ReadThresholds(MapReader map)
+        {
+            if (map.Get("thresholds") is not { } node)
+            {
+                return SpecValidation.AllThresholds.Where(t => known.Thresholds.Contains(t)).ToEquatableArray();
+            }
+            var items = Sequence(node, "thresholds");
+            if (items.Count == 0)
+            {
+                throw Error("thresholds", node, "needs at least one threshold method (or omit it for all of them)");
+            }
+            var thresholds = new List<string>();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var path = $"thresholds[{i}]";
+                var method = Canonical(String(items[i], path), known.Thresholds, "threshold method", path, items[i]);
+                if (thresholds.Contains(method))
+                {
+                    throw Error(path, items[i], $"threshold method '{method}' is listed twice");
+                }
+                thresholds.Add(method);
+            }
+            return thresholds.ToEquatableArray();
+        }
+
+        private ValidationSpec ReadValidation(MapReader root, EquatableArray<string> thresholds)
+        {
+            var defaults = new ValidationSpec();
+            var spec = defaults;
+            MapReader? map = null;
+            if (root.Get("validation") is { } node)
+            {
+                map = Map(node, "validation", Keys.Validation);
+                spec = new ValidationSpec(
+                    OptionalNonNegative(map, "anomalous") ?? defaults.Anomalous,
+                    OptionalNonNegative(map, "normal") ?? defaults.Normal,
+                    OptionalNonNegative(map, "seed") ?? defaults.Seed);
+            }
+            if (spec.Normal == 0)
+            {
+                throw Error("validation.normal", map?.Node("normal"),
+                    "needs at least one normal image: every threshold method uses normal validation images");
+            }
+            var needy = thresholds.Where(t => known.ThresholdsNeedingAnomalies.Contains(t)).ToList();
+            if (spec.Anomalous == 0 && needy.Count > 0)
+            {
+                throw Error("validation.anomalous", map?.Node("anomalous"),
+                    $"threshold methods {string.Join(", ", needy)} need anomalous validation images; " +
+                    "set anomalous ≥ 1 or drop them from thresholds");
+            }
+            return spec;
+        }
+
+        private EquatableArray<DatasetSpec> ReadDatasets(MapReader root, ValidationSpec validation)
+        {
+            var node = root.Get("datasets") ?? throw Missing("datasets", root.Mapping);
+            var items = Sequence(node, "datasets");
+            if (items.Count == 0)
+            {
+                throw Error("datasets", node, "needs at least one dataset");
+            }
+            var datasets = new List<DatasetSpec>();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var dataset = ReadDataset(items[i], $"datasets[{i}]", validation);
+                var clash = datasets.FindIndex(d => d.Name == dataset.Name);
+                if (clash >= 0)
+                {
+                    throw Error($"datasets[{i}].name", items[i],
+                        $"dataset name '{dataset.Name}' is already used by datasets[{clash}]");
+                }
+                datasets.Add(dataset);
+            }
+            return datasets.ToEquatableArray();
+        }
+
+        private DatasetSpec ReadDataset(YamlNode node, string at, ValidationSpec validation)
+        {
+            var map = Map(node, at, Keys.Dataset);
+            var name = RequiredString(map, "name");
+            if (!SafeName().IsMatch(name))
+            {
+                throw Error(map.PathOf("name"), map.Node("name"),
+                    $"'{name}' must match [a-z0-9_-]+ (it is part of cell ids and file names)");
+            }
+            var format = Canonical(RequiredString(map, "format"), known.Formats, "dataset format",
+                map.PathOf("format"), map.Node("format"));
+            var generated = known.GeneratedFormats.Contains(format);
+            var path = ResolvePath(RequiredString(map, "path"));
+            if (!generated && !Directory.Exists(path))
+            {
+                throw Error(map.PathOf("path"), map.Node("path"), $"dataset folder not found: {path}");
+            }
+
+            EquatableArray<string>? categories = null;
+            if (map.Get("categories") is { } categoriesNode)
+            {
+                var items = Sequence(categoriesNode, map.PathOf("categories"));
+                if (items.Count == 0)
+                {
+                    throw Error(map.PathOf("categories"), categoriesNode,
+                        "is empty; omit it to run every category found");
+                }
+                var list = new List<string>();
+                for (var i = 0; i < items.Count; i++)
+                {
+                    var itemPath = $"{map.PathOf("categories")}[{i}]";
+                    var category = String(items[i], itemPath);
+                    if (category is "." or ".." || category.IndexOfAny(['/', '\\']) >= 0)
+                    {
+                        throw Error(itemPath, items[i], $"'{category}' is not a category folder name");
+                    }
+                    if (list.Contains(category))
+                    {
+                        throw Error(itemPath, items[i], $"category '{category}' is listed twice");
+                    }
+                    if (!generated && !Directory.Exists(Path.Combine(path, category)))
+                    {
+                        throw Error(itemPath, items[i], $"category folder not found: {Path.Combine(path, category)}");
+                    }
+                    list.Add(category);
+                }
+                categories = list.ToEquatableArray();
+            }
+
+            SyntheticSpec? synthetic = null;
+            var syntheticNode = map.Get("synthetic");
+            if (syntheticNode is not null && !generated)
+            {
+                throw Error(map.PathOf("synthetic"), syntheticNode,
+                    $"only datasets of a generated format ({string.Join(", ", known.GeneratedFormats)}) take " +
+                    "generator settings");
+            }
+            if (generated)
+            {
+                synthetic = ReadSynthetic(syntheticNode, map.PathOf("synthetic"), validation, node);
+            }
+            return new DatasetSpec(name, format, path, categories, synthetic);
+        }
+
+        private SyntheticSpec ReadSynthetic(YamlNode? node, string at, ValidationSpec validation, YamlNode datasetNode)
+        {
+            var defaults = new SyntheticSpec();
+            if (node is null)
+            {
+                CheckSyntheticHoldsValidation(defaults, validation, at, datasetNode);
+                return defaults;
+            }
+            var map = Map(node, at, Keys.Synthetic);
+            var spec = new SyntheticSpec(
+                OptionalNonNegative(map, "seed") ?? defaults.Seed,
+                OptionalPositive(map, "size") ?? defaults.Size,
+                OptionalPositive(map, "train") ?? defaults.Train,
+                OptionalPositive(map, "test_good") ?? defaults.TestGood,
+                OptionalPositive(map, "per_defect") ?? defaults.PerDefect);
+            CheckSyntheticHoldsValidation(spec, validation, at, map.Node("test_good") ?? node);
+            return spec;
+        }
+
+        // Validation images leave the test split; at least one normal test image must remain for the metrics.
+        private void CheckSyntheticHoldsValidation(
+            SyntheticSpec spec, ValidationSpec validation, string at, YamlNode locationNode)
+        {
+            if (spec.TestGood <= validation.Normal)
+            {
+                throw Error($"{at}.test_good", locationNode,
+                    $"{spec.TestGood} must exceed validation.normal ({validation.Normal}): that many normal images " +
+                    "move from test to validation, and testing needs at least one left");
+            }
+        }
+
+        private EquatableArray<ModelSpec> ReadModels(MapReader root)
+        {
+            var node = root.Get("models") ?? throw Missing("models", root.Mapping);
+            var items = Sequence(node, "models");
+            if (items.Count == 0)
+            {
+                throw Error("models", node, "needs at least one model");
+            }
+            var models = new List<ModelSpec>();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var model = ReadModel(items[i], $"models[{i}]");
+                var clash = models.FindIndex(m => m.Name == model.Name);
+                if (clash >= 0)
+                {
+                    throw Error($"models[{i}].name", items[i],
+                        $"model '{model.Name}' is already listed as models[{clash}]; a sweep runs each model once");
+                }
+                models.Add(model);
+            }
+            return models.ToEquatableArray();
+        }
+
+        private ModelSpec ReadModel(YamlNode node, string at)
+        {
+            var map = Map(node, at, Keys.Model);
+            var name = Canonical(RequiredString(map, "name"), known.Models, "model", map.PathOf("name"),
+                map.Node("name"));
+            var backbone = OptionalString(map, "backbone") ?? ModelSpec.DefaultBackbone;
+            string? weights = null;
+            if (OptionalString(map, "weights") is { } weightsText)
+            {
+                weights = ResolvePath(weightsText);
+                if (!weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw Error(map.PathOf("weights"), map.Node("weights"),
+                        $"expected a .safetensors file, got {weightsText}");
+                }
+                if (!File.Exists(weights))
+                {
+                    throw Error(map.PathOf("weights"), map.Node("weights"), $"weights file not found: {weights}");
+                }
+            }
+            var options = OptionMap.Empty;
+            if (map.Get("options") is { } optionsNode)
+            {
+                var optionsPath = map.PathOf("options");
+                if (optionsNode is not YamlMappingNode mapping)
+                {
+                    throw Error(optionsPath, optionsNode, $"expected a mapping of option names to values, got {Kind(optionsNode)}");
+                }
+                var entries = new List<KeyValuePair<string, string>>();
+                foreach (var (keyNode, valueNode) in mapping.Children)
+                {
+                    var key = String(keyNode, optionsPath);
+                    var valuePath = $"{optionsPath}.{key}";
+                    if (IsNull(valueNode))
+                    {
+                        throw Error(valuePath, valueNode, "needs a value (a string or a number)");
+                    }
+                    entries.Add(new(key, String(valueNode, valuePath)));
+                }
+                options = new OptionMap(entries);
+            }
+            return new ModelSpec(name, backbone, weights, options);
+        }
+
+        // ---- typed access with paths ----
+
+        private MapReader Map(YamlNode node, string path, string[] knownKeys)
+        {
+            if (node is not YamlMappingNode mapping)
+            {
+                throw Error(path == "" ? null : path, node, $"expected a mapping, got {Kind(node)}");
+            }
+            var reader = new MapReader(mapping, path);
+            foreach (var keyNode in mapping.Children.Keys)
+            {
+                var key = keyNode is YamlScalarNode { Value: { } text } ? text : null;
+                if (key is null)
+                {
+                    throw Error(path == "" ? null : path, keyNode, $"field names must be plain text, got {Kind(keyNode)}");
+                }
+                if (!knownKeys.Contains(key))
+                {
+                    var hint = Closest(key, knownKeys) is { } near
+                        ? $"did you mean '{near}'?"
+                        : $"known fields: {string.Join(", ", knownKeys)}";
+                    throw Error(reader.PathOf(key), keyNode, $"unknown field '{key}'; {hint}");
+                }
+            }
+            return reader;
+        }
+
+        private List<YamlNode> Sequence(YamlNode node, string path) => node is YamlSequenceNode sequence
+            ? [.. sequence.Children]
+            : throw Error(path, node, $"expected a list, got {Kind(node)}");
+
+        private string String(YamlNode node, string path)
+        {
+            if (node is not YamlScalarNode { Value: { } value })
+            {
+                throw Error(path, node, $"expected text, got {Kind(node)}");
+            }
+            if (value.Trim().Length == 0)
+            {
+                throw Error(path, node, "must not be empty");
+            }
+            return value;
+        }
+
+        private int Int(YamlNode node, string path)
+        {
+            if (node is not YamlScalarNode { Value: { } value } scalar || scalar.Style != ScalarStyle.Plain)
+            {
+                throw Error(path, node, $"expected an integer, got {Kind(node)}");
+            }
+            return int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number)
+                ? number
+                : throw Error(path, node, $"expected an integer, got '{value}'");
+        }
+
+        private int NonNegative(YamlNode node, string path)
+        {
+            var value = Int(node, path);
+            return value >= 0 ? value : throw Error(path, node, $"must be ≥ 0, got {value}");
+        }
+
+        private int Positive(YamlNode node, string path)
+        {
+            var value = Int(node, path);
+            return value > 0 ? value : throw Error(path, node, $"must be positive, got {value}");
+        }
+
+        private string RequiredString(MapReader map, string key) =>
+            String(map.Get(key) ?? throw Missing(map.PathOf(key), map.Mapping), map.PathOf(key));
+
+        private string? OptionalString(MapReader map, string key) =>
+            map.Get(key) is { } node ? String(node, map.PathOf(key)) : null;
+
+        private int? OptionalPositive(MapReader map, string key) =>
+            map.Get(key) is { } node ? Positive(node, map.PathOf(key)) : null;
+
+        private int? OptionalNonNegative(MapReader map, string key) =>
+            map.Get(key) is { } node ? NonNegative(node, map.PathOf(key)) : null;
+
+        /// <summary>Matches a name against a known set (case-insensitively) and returns the set's spelling.</summary>
+        private string Canonical(string name, IReadOnlyCollection<string> names, string what, string path, YamlNode? node)
+        {
+            var match = names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
+            if (match is not null)
+            {
+                return match;
+            }
+            if (names.Count == 0)
+            {
+                throw Error(path, node, $"unknown {what} '{name}': none is registered");
+            }
+            var hint = Closest(name, names) is { } near ? $"did you mean '{near}'? " : "";
+            throw Error(path, node, $"unknown {what} '{name}'; {hint}known: {string.Join(", ", names)}");
+        }
+
+        private string ResolvePath(string path) => Path.GetFullPath(Path.Combine(baseDirectory, path));
+
+        private FarmException Missing(string path, YamlNode parent) =>
+            Error(path, parent, "missing required field");
+
+        private FarmException Error(string? path, YamlNode? node, string message) =>
+            new(node is null ? message : $"{message} (line {node.Start.Line}, column {node.Start.Column})", file, path);
+    }
+
+    /// <summary>A mapping whose keys were checked; <see cref="Get"/> treats an explicit null like an absent key.</summary>
+    private sealed class MapReader(YamlMappingNode mapping, string path)
+    {
+        public YamlMappingNode Mapping { get; } = mapping;
+
+        public string PathOf(string key) => path == "" ? key : $"{path}.{key}";
+
+        public YamlNode? Node(string key) =>
+            Mapping.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
+
+        public YamlNode? Get(string key) => Node(key) is { } node && !IsNull(node) ? node : null;
+    }
+
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    private static string Kind(YamlNode node) => node switch
+    {
+        YamlMappingNode => "a mapping",
+        YamlSequenceNode => "a list",
+        YamlScalarNode scalar when IsNull(scalar) => "null",
+        YamlScalarNode scalar => $"'{scalar.Value}'",
+        _ => "an alias",
+    };
+
+    /// <summary>The nearest candidate by edit distance, if near enough to be a likely typo.</summary>
+    internal static string? Closest(string word, IEnumerable<string> candidates)
+    {
+        var best = candidates
+            .Select(c => (Candidate: c, Distance: EditDistance(word.ToLowerInvariant(), c.ToLowerInvariant())))
+            .OrderBy(c => c.Distance)
+            .ThenBy(c => c.Candidate, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return best.Candidate is not null && best.Distance <= Math.Max(2, word.Length / 3) ? best.Candidate : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+}

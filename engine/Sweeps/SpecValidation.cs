@@ -1,0 +1,30 @@
+using Farm.Engine.Models;
+
+namespace Farm.Engine.Sweeps;
+
+/// <summary>
+/// The names a spec may use. <see cref="Default"/> reads the registries at call time, so models registered after start-up
+/// are known; tests pass their own sets.
+/// </summary>
+public sealed record SpecValidation(
+    IReadOnlyCollection<string> Models,
+    IReadOnlyCollection<string> Thresholds,
+    IReadOnlyCollection<string> Formats,
+    IReadOnlyCollection<string> GeneratedFormats,
+    IReadOnlyCollection<string> ThresholdsNeedingAnomalies)
+{
+    /// <summary>The threshold-estimation methods of the protocol, in the order results list them.</summary>
+    public static IReadOnlyList<string> AllThresholds { get; } = ["f1max", "iou", "normal-stats", "percentile", "fpr-bound"];
+
+    /// <summary>Dataset formats the loaders understand.</summary>
+    public static IReadOnlyList<string> AllFormats { get; } = ["mvtec", "synthetic"];
+
+    public static SpecValidation Default => new(
+        Models: [.. ModelRegistry.Names],
+        Thresholds: AllThresholds,
+        Formats: AllFormats,
+        // Synthetic data is generated into its folder when that is absent, so the folder need not exist yet.
+        GeneratedFormats: ["synthetic"],
+        // These maximise a score over validation anomalies; without any they are undefined.
+        ThresholdsNeedingAnomalies: ["f1max", "iou"]);
+}

@@ -1,0 +1,48 @@
+namespace Farm.Engine.Sweeps;
+
+/// <summary>
+/// A validated sweep specification, as <see cref="SpecLoader"/> returns it: every default applied and every path
+/// absolute (relative ones are resolved against the spec file's folder). <c>SourcePath</c> is the spec file as the user
+/// named it (errors quote it); results go to <c>Output/Name/&lt;sweep id&gt;/…</c> (see ResultsLayout).
+/// </summary>
+public sealed record SweepSpec(
+    string Name,
+    string SourcePath,
+    string Output,
+    int ImageSize,
+    EquatableArray<int> Seeds,
+    int BatchSize,
+    EquatableArray<DatasetSpec> Datasets,
+    EquatableArray<ModelSpec> Models,
+    EquatableArray<string> Thresholds,
+    ValidationSpec Validation)
+{
+    public const int DefaultImageSize = 256;
+    public const int DefaultBatchSize = 16;
+}
+
+/// <summary>
+/// A dataset of a sweep. <c>Path</c> is absolute; <c>Categories</c> lists the categories to run in spec order (null: every
+/// category found); <c>Synthetic</c> holds generator settings (defaults applied) exactly when the format is generated.
+/// </summary>
+public sealed record DatasetSpec(
+    string Name,
+    string Format,
+    string Path,
+    EquatableArray<string>? Categories,
+    SyntheticSpec? Synthetic);
+
+/// <summary>How a synthetic dataset is generated when its folder is absent. Counts are per category.</summary>
+public sealed record SyntheticSpec(int Seed = 0, int Size = 128, int Train = 24, int TestGood = 8, int PerDefect = 3);
+
+/// <summary>
+/// A model of a sweep. <c>WeightsPath</c> is an absolute .safetensors path or null (the backbone's own initialisation);
+/// <c>Options</c> are model-specific settings, values as strings (numbers keep their spec spelling).
+/// </summary>
+public sealed record ModelSpec(string Name, string Backbone, string? WeightsPath, OptionMap Options)
+{
+    public const string DefaultBackbone = "resnet18";
+}
+
+/// <summary>Images moved from each category's test split into its validation split (seeded, disjoint from test).</summary>
+public sealed record ValidationSpec(int Anomalous = 2, int Normal = 2, int Seed = 0);
