@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Farm.Engine.IO;
 using Farm.Engine.Results;
 using Farm.Engine.Sweeps;
 using Farm.Grains.Hosting;
@@ -22,7 +23,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
     private readonly Dictionary<string, CellOutcome> outcomes = new(StringComparer.Ordinal);
     private readonly SortedSet<string> running = new(StringComparer.Ordinal);
     private string sweepName = "";
-    private string resultsDirectory = "";
+    private ResultsLayout? layout;
     private int totalCells;
     private SweepState state = SweepState.NotStarted;
     private DateTime? startedUtc;
@@ -52,7 +53,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
 
         var cells = SweepPlan.Expand(spec, dataset => categories[dataset.Name]);
         sweepName = spec.Name;
-        resultsDirectory = ResultsLayout.SweepDirectory(spec.Output, spec.Name, request.SweepId);
+        layout = new ResultsLayout(spec.Output, spec.Name, request.SweepId);
         totalCells = cells.Count;
         foreach (var cell in cells)
         {
@@ -137,7 +138,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
 
     private async Task<(CellSpec, CellOutcome)> RunCellAsync(string sweepId, CellSpec cell, string worker)
     {
-        var resultPath = ResultsLayout.CellFile(resultsDirectory, cell.CellId);
+        var resultPath = layout!.CellFile(cell.CellId);
         var assignment = new CellAssignment(sweepId, sweepName, cell.CellId, cell.ToJson(), resultPath, worker);
         try
         {
@@ -153,8 +154,8 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
 
     private void WriteSweepManifest(SweepRequest request, IReadOnlyList<CellSpec> cells)
     {
-        Directory.CreateDirectory(resultsDirectory);
-        AtomicFile.WriteAllText(Path.Combine(resultsDirectory, "spec.yaml"), request.SpecYaml);
+        var root = layout!.SweepRoot;
+        AtomicFile.WriteAllText(Path.Combine(root, "spec.yaml"), request.SpecYaml);
         var manifest = new
         {
             sweep_id = request.SweepId,
@@ -163,7 +164,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
             created_utc = DateTime.UtcNow,
             cells = cells.Select(c => new { cell_id = c.CellId, config_hash = c.ConfigHash }).ToList(),
         };
-        AtomicFile.WriteAllText(Path.Combine(resultsDirectory, "sweep.json"),
+        AtomicFile.WriteAllText(Path.Combine(root, "sweep.json"),
             JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -175,7 +176,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
         outcomes.Values.Count(o => o.Succeeded),
         outcomes.Values.Count(o => !o.Succeeded),
         running.ToList(),
-        resultsDirectory,
+        layout?.SweepRoot ?? "",
         startedUtc,
         finishedUtc,
         outcomes.Values.OrderBy(o => o.CellId, StringComparer.Ordinal).ToList(),

@@ -19,7 +19,7 @@ internal static class RunCommand
             Description = "Worker slots of the embedded silo (cells run at once).",
             DefaultValueFactory = _ => 1,
         };
-        var sweepId = new Option<string?>("--sweep-id") { Description = "Sweep id (default: <name>-<UTC time>-<random>)." };
+        var sweepId = new Option<string?>("--sweep-id") { Description = "Sweep id (default: <UTC time>-<random>); results go to <output>/<name>/<sweep id>/." };
         var command = new Command("run", "Run a sweep on an embedded silo: expand the spec, run every cell, write Parquet.")
         {
             spec, output, workers, sweepId,
@@ -43,7 +43,7 @@ internal static class RunCommand
 
         // Everything about the spec is checked before a silo starts or a file is written.
         var spec = SpecLoader.Load(specFile.FullName);
-        sweepId ??= $"{spec.Name}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}-{Random.Shared.Next(0x10000):x4}";
+        sweepId ??= ResultsLayout.NewSweepId(DateTime.UtcNow);
         var console = AnsiConsole.Console;
         console.MarkupLine($"[bold]farm run[/] {Markup.Escape(specFile.FullName)} · sweep [blue]{Markup.Escape(sweepId)}[/]");
 

@@ -12,11 +12,11 @@ internal static class TableCommand
         var defaults = new SummaryTableOptions();
         var results = new Argument<DirectoryInfo>("results") { Description = "Folder holding result Parquet files (searched recursively)." };
         var metric = new Option<string>("--metric") { Description = "Metric column.", DefaultValueFactory = _ => defaults.Metric };
-        var rows = new Option<string>("--rows") { Description = "Column that names rows.", DefaultValueFactory = _ => defaults.Rows };
+        var rows = new Option<string>("--rows") { Description = "Column(s) that name rows, joined with '/'.", DefaultValueFactory = _ => string.Join('/', defaults.RowColumns) };
         var cols = new Option<string>("--cols")
         {
             Description = "Column(s) that name columns, joined with '/'.",
-            DefaultValueFactory = _ => defaults.Columns,
+            DefaultValueFactory = _ => string.Join('/', defaults.ColumnColumns),
         };
         var threshold = new Option<string?>("--threshold") { Description = "Only rows of this threshold method." };
         var command = new Command("table", "Print a Markdown table of one metric, mean ± std over seeds.")
@@ -40,8 +40,8 @@ internal static class TableCommand
             var options = defaults with
             {
                 Metric = parse.GetRequiredValue(metric),
-                Rows = parse.GetRequiredValue(rows),
-                Columns = parse.GetRequiredValue(cols),
+                RowColumns = parse.GetRequiredValue(rows).Split('/'),
+                ColumnColumns = parse.GetRequiredValue(cols).Split('/'),
                 ThresholdMethod = parse.GetValue(threshold),
             };
             Console.WriteLine(SummaryTable.Build(loaded, options).ToMarkdown());

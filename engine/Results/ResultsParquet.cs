@@ -1,3 +1,4 @@
+using Farm.Engine.IO;
 using Parquet;
 using Parquet.Schema;
 
@@ -12,7 +13,7 @@ public static class ResultsParquet
     public const string Extension = ".parquet";
 
     /// <summary>Temporary files are <c>&lt;final name&gt;.tmp-&lt;guid&gt;</c>: they never match <c>*.parquet</c>.</summary>
-    public const string TempMarker = ".tmp-";
+    public const string TempMarker = AtomicFile.TempMarker;
 
     private static readonly ParquetSchema Schema = new(ResultColumns.All.Select(c => (Field)c.Field));
 
@@ -37,35 +38,19 @@ public static class ResultsParquet
         {
             throw new ArgumentException($"result files end in {Extension} (readers glob for it): {path}", nameof(path));
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        var temp = $"{fullPath}{TempMarker}{Guid.NewGuid():N}";
-        try
+        await AtomicFile.WriteAsync(fullPath, async (stream, cancellation) =>
         {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+            await using var writer = await ParquetWriter.CreateAsync(Schema, stream, cancellationToken: cancellation);
+            writer.CustomMetadata = new Dictionary<string, string>
             {
-                await using (var writer = await ParquetWriter.CreateAsync(Schema, stream,
-                    cancellationToken: cancellationToken))
-                {
-                    writer.CustomMetadata = new Dictionary<string, string>
-                    {
-                        [ResultColumns.SchemaVersionKey] = ResultColumns.SchemaVersion,
-                    };
-                    using var group = writer.CreateRowGroup();
-                    foreach (var column in ResultColumns.All)
-                    {
-                        await column.WriteAsync(group, rows);
-                    }
-                }
-                // The rename must not reach the disk before the data does, or a crash could leave an empty file.
-                stream.Flush(flushToDisk: true);
+                [ResultColumns.SchemaVersionKey] = ResultColumns.SchemaVersion,
+            };
+            using var group = writer.CreateRowGroup();
+            foreach (var column in ResultColumns.All)
+            {
+                await column.WriteAsync(group, rows);
             }
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        }, cancellationToken);
     }
 
     public static IReadOnlyList<ResultRow> ReadFile(string path) =>

@@ -23,7 +23,7 @@ public sealed record ConditionSpec(string Experiment, string? Parameter = null, 
 /// One unit of work: a model trained and evaluated on one category of one dataset under one condition with one seed.
 /// Every threshold method is evaluated inside the cell (the trained model is shared), giving one result row each.
 /// </summary>
-public sealed record CellSpec(
+public sealed partial record CellSpec(
     string SweepName,
     string DatasetName,
     string DatasetFormat,
