@@ -136,7 +136,10 @@ public static class ThresholdMethods
 
     private static uint[] NormalPixelKeys(PixelScoreMaps validation)
     {
-        var keys = new List<uint>();
+        // Counted first so that tens of millions of pooled pixels are not copied through a growing list.
+        long anomalousPixels = validation.Masks.Sum(mask => (long)mask.Count(anomalous => anomalous));
+        var keys = new uint[(long)validation.ImageCount * validation.Width * validation.Height - anomalousPixels];
+        var at = 0;
         for (var image = 0; image < validation.ImageCount; image++)
         {
             var map = validation.Maps[image];
@@ -145,12 +148,12 @@ public static class ThresholdMethods
             {
                 if (!mask[pixel])
                 {
-                    keys.Add(SortableScoreKeys.ToKey(map[pixel]));
+                    keys[at++] = SortableScoreKeys.ToKey(map[pixel]);
                 }
             }
         }
 
-        return keys.ToArray();
+        return keys;
     }
 
     /// <summary>Mean + 3·population std, two-pass in double so that large pools do not lose precision.</summary>

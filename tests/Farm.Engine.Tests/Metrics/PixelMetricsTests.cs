@@ -147,14 +147,15 @@ public class PixelMetricsTests(ITestOutputHelper output)
     [Fact]
     public void TimingOfThePixelSuiteOnOneHundredMapsOf256()
     {
-        const int side = 256;
-        var (maps, masks) = MetricTestData.Pixel(seed: 11, count: 100, width: side, height: side, levels: 0);
+        const int side = 256, count = 100;
+        var (maps, masks) = MetricTestData.Pixel(seed: 11, count, width: side, height: side, levels: 0);
         var data = new PixelScoreMaps(maps, masks, side, side);
         var watch = Stopwatch.StartNew();
         var metrics = PixelMetricSuite.Compute(data);
         watch.Stop();
         output.WriteLine(
-            $"pixel suite on 100 maps of 256×256 ({100 * side * side:N0} pixels): {watch.ElapsedMilliseconds} ms; {metrics}");
+            $"pixel suite on {count} maps of {side}×{side} ({count * side * side:N0} pixels): " +
+            $"{watch.ElapsedMilliseconds} ms; {metrics}");
         Assert.InRange(metrics.Auroc, 0.5, 1.0);
     }
 }
