@@ -1,4 +1,5 @@
 using Farm.Engine.Models;
+using Farm.Engine.Thresholds;
 
 namespace Farm.Engine.Sweeps;
 
@@ -14,7 +15,7 @@ public sealed record SpecValidation(
     IReadOnlyCollection<string> ThresholdsNeedingAnomalies)
 {
     /// <summary>The threshold-estimation methods of the protocol, in the order results list them.</summary>
-    public static IReadOnlyList<string> AllThresholds { get; } = ["f1max", "iou", "normal-stats", "percentile", "fpr-bound"];
+    public static IReadOnlyList<string> AllThresholds => ThresholdMethods.Names;
 
     /// <summary>Dataset formats the loaders understand.</summary>
     public static IReadOnlyList<string> AllFormats { get; } = ["mvtec", "synthetic"];
@@ -25,6 +26,5 @@ public sealed record SpecValidation(
         Formats: AllFormats,
         // Synthetic data is generated into its folder when that is absent, so the folder need not exist yet.
         GeneratedFormats: ["synthetic"],
-        // These maximise a score over validation anomalies; without any they are undefined.
-        ThresholdsNeedingAnomalies: ["f1max", "iou"]);
+        ThresholdsNeedingAnomalies: [.. ThresholdMethods.Names.Where(ThresholdMethods.NeedsAnomalies)]);
 }
