@@ -5,7 +5,7 @@ namespace Farm.Engine.Tests.Data;
 /// <summary>One small synthetic dataset shared by the tests of a class (generating it takes a fraction of a second).</summary>
 public sealed class GeneratedDatasetFixture : IDisposable
 {
-    private readonly TemporaryFolder _folder = new();
+    private readonly DataTestFolder _folder = new();
 
     public GeneratedDatasetFixture()
     {

@@ -6,7 +6,7 @@ namespace Farm.Engine.Tests.Data;
 
 public sealed class MvtecDatasetTests(GeneratedDatasetFixture dataset) : IClassFixture<GeneratedDatasetFixture>, IDisposable
 {
-    private readonly TemporaryFolder _folder = new();
+    private readonly DataTestFolder _folder = new();
 
     public void Dispose() => _folder.Dispose();
 

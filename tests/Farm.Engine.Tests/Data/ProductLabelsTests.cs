@@ -4,7 +4,7 @@ namespace Farm.Engine.Tests.Data;
 
 public sealed class ProductLabelsTests : IDisposable
 {
-    private readonly TemporaryFolder _folder = new();
+    private readonly DataTestFolder _folder = new();
 
     public void Dispose() => _folder.Dispose();
 

@@ -11,7 +11,7 @@ public sealed class SyntheticDatasetGeneratorTests(GeneratedDatasetFixture datas
     [Fact]
     public void SameSeedGivesByteIdenticalFiles()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new DataTestFolder();
         SyntheticDatasetGenerator.Generate(folder.Combine("a"), SmallOptions with { Seed = 3 });
         SyntheticDatasetGenerator.Generate(folder.Combine("b"), SmallOptions with { Seed = 3 });
 
@@ -25,7 +25,7 @@ public sealed class SyntheticDatasetGeneratorTests(GeneratedDatasetFixture datas
     [Fact]
     public void DifferentSeedGivesDifferentImages()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new DataTestFolder();
         SyntheticDatasetGenerator.Generate(folder.Combine("a"), SmallOptions with { Seed = 3 });
         SyntheticDatasetGenerator.Generate(folder.Combine("b"), SmallOptions with { Seed = 4 });
 
@@ -141,7 +141,7 @@ public sealed class SyntheticDatasetGeneratorTests(GeneratedDatasetFixture datas
     [Fact]
     public void SecondRunReplacesItsOwnEarlierOutput()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new DataTestFolder();
         var root = folder.Combine("synthetic");
         SyntheticDatasetGenerator.Generate(root, SmallOptions with { TrainCount = 4 });
 
@@ -155,7 +155,7 @@ public sealed class SyntheticDatasetGeneratorTests(GeneratedDatasetFixture datas
     [Fact]
     public void RefusesToWriteIntoAFolderWithOtherContent()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new DataTestFolder();
         File.WriteAllText(folder.Combine("notes.txt"), "mine");
 
         var error = Assert.Throws<FarmException>(() => SyntheticDatasetGenerator.Generate(folder.Path, SmallOptions));
@@ -169,7 +169,7 @@ public sealed class SyntheticDatasetGeneratorTests(GeneratedDatasetFixture datas
     [InlineData(64, 0, "train-count")]
     public void RejectsInvalidOptionsNamingTheField(int size, int trainCount, string field)
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new DataTestFolder();
 
         var error = Assert.Throws<FarmException>(() =>
             SyntheticDatasetGenerator.Generate(folder.Path, SmallOptions with { Size = size, TrainCount = trainCount }));
@@ -180,7 +180,7 @@ public sealed class SyntheticDatasetGeneratorTests(GeneratedDatasetFixture datas
     [Fact]
     public void RejectsAnUnknownProduct()
     {
-        using var folder = new TemporaryFolder();
+        using var folder = new DataTestFolder();
 
         var error = Assert.Throws<FarmException>(() =>
             SyntheticDatasetGenerator.Generate(folder.Path, SmallOptions with { Categories = ["widget", "teapot"] }));

@@ -1,11 +1,12 @@
 using Farm.Engine.Imaging;
+using Farm.Engine.Tests.Data;
 using SkiaSharp;
 
 namespace Farm.Engine.Tests.Imaging;
 
 public sealed class ImageIoTests : IDisposable
 {
-    private readonly TemporaryFolder _folder = new();
+    private readonly DataTestFolder _folder = new();
 
     public void Dispose() => _folder.Dispose();
 

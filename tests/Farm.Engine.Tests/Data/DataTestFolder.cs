@@ -1,9 +1,9 @@
-namespace Farm.Engine.Tests;
+namespace Farm.Engine.Tests.Data;
 
 /// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
-public sealed class TemporaryFolder : IDisposable
+public sealed class DataTestFolder : IDisposable
 {
-    public TemporaryFolder()
+    public DataTestFolder()
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "farm-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
