@@ -1,0 +1,144 @@
+using Farm.Engine.Imaging;
+
+namespace Farm.Engine.Data;
+
+/// <summary>
+/// Reads datasets in the MVTec AD layout: <c>&lt;category&gt;/train/good/*</c>, <c>&lt;category&gt;/test/good/*</c>,
+/// <c>&lt;category&gt;/test/&lt;defect&gt;/*</c> and <c>&lt;category&gt;/ground_truth/&lt;defect&gt;/&lt;stem&gt;_mask.png</c>.
+/// Loading checks every image header and mask size up front, so a broken dataset fails before any training.
+/// </summary>
+public static class MvtecDataset
+{
+    public const string NormalDefectType = "good";
+
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp"];
+
+    /// <summary>The category folders under <paramref name="root"/> (those holding <c>train/good</c>), sorted ordinally.</summary>
+    public static IReadOnlyList<string> ListCategories(string root)
+    {
+        RequireFolder(root, "dataset root not found");
+        var categories = Directory.EnumerateDirectories(root)
+            .Where(folder => Directory.Exists(Path.Combine(folder, "train", NormalDefectType)))
+            .Select(folder => Path.GetFileName(folder))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (categories.Count == 0)
+        {
+            throw new FarmException("no category folders (with train/good) in dataset root", root);
+        }
+        return categories;
+    }
+
+    /// <summary>Lists one category's images and masks and checks that every header is readable and every mask fits its image.</summary>
+    public static DatasetCategory LoadCategory(string root, string category)
+    {
+        RequireFolder(root, "dataset root not found");
+        var fullRoot = Path.GetFullPath(root);
+        var categoryFolder = Path.Combine(fullRoot, category);
+        RequireFolder(categoryFolder, "category folder not found");
+        var trainFolder = Path.Combine(categoryFolder, "train", NormalDefectType);
+        RequireFolder(trainFolder, "training folder not found");
+        var testFolder = Path.Combine(categoryFolder, "test");
+        RequireFolder(testFolder, "test folder not found");
+
+        var train = ListImages(trainFolder)
+            .Select(path => NormalSample(fullRoot, path))
+            .ToList();
+        if (train.Count == 0)
+        {
+            throw new FarmException("training folder holds no images (png, jpg, jpeg, bmp)", trainFolder);
+        }
+
+        var test = new List<ImageSample>();
+        foreach (var defectFolder in Directory.EnumerateDirectories(testFolder).Order(StringComparer.Ordinal))
+        {
+            var defectType = Path.GetFileName(defectFolder);
+            foreach (var imagePath in ListImages(defectFolder))
+            {
+                test.Add(defectType == NormalDefectType
+                    ? NormalSample(fullRoot, imagePath)
+                    : AnomalousSample(fullRoot, categoryFolder, defectType, imagePath));
+            }
+        }
+        if (test.Count == 0)
+        {
+            throw new FarmException("test folder holds no images", testFolder);
+        }
+
+        foreach (var sample in train.Concat(test))
+        {
+            CheckHeaders(sample);
+        }
+        return new DatasetCategory(fullRoot, category, train, test);
+    }
+
+    /// <summary>Decodes a sample's image and mask; normal images get an all-false mask. Fails if the mask size differs.</summary>
+    public static (RgbImage Image, BinaryMask Mask) ReadSample(ImageSample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var image = ImageIo.ReadRgb(sample.ImagePath);
+        if (!sample.IsAnomalous)
+        {
+            return (image, BinaryMask.Empty(image.Width, image.Height));
+        }
+
+        var maskPath = RequireMaskPath(sample);
+        var mask = ImageIo.ReadMask(maskPath);
+        RequireSameSize(maskPath, (mask.Width, mask.Height), sample.ImagePath, (image.Width, image.Height));
+        return (image, mask);
+    }
+
+    private static void CheckHeaders(ImageSample sample)
+    {
+        var imageSize = ImageIo.ReadSize(sample.ImagePath);
+        if (sample.IsAnomalous)
+        {
+            var maskPath = RequireMaskPath(sample);
+            RequireSameSize(maskPath, ImageIo.ReadSize(maskPath), sample.ImagePath, imageSize);
+        }
+    }
+
+    private static ImageSample NormalSample(string root, string imagePath) =>
+        new(imagePath, RelativeTo(root, imagePath), IsAnomalous: false, NormalDefectType, MaskPath: null);
+
+    private static ImageSample AnomalousSample(string root, string categoryFolder, string defectType, string imagePath)
+    {
+        var maskPath = Path.Combine(categoryFolder, "ground_truth", defectType, Path.GetFileNameWithoutExtension(imagePath) + "_mask.png");
+        if (!File.Exists(maskPath))
+        {
+            throw new FarmException($"mask file not found for anomalous image {RelativeTo(root, imagePath)}", maskPath);
+        }
+        return new ImageSample(imagePath, RelativeTo(root, imagePath), IsAnomalous: true, defectType, maskPath);
+    }
+
+    private static string RequireMaskPath(ImageSample sample) =>
+        sample.MaskPath ?? throw new FarmException("anomalous image has no mask", sample.ImagePath);
+
+    private static void RequireSameSize(string maskPath, (int Width, int Height) maskSize, string imagePath, (int Width, int Height) imageSize)
+    {
+        if (maskSize != imageSize)
+        {
+            throw new FarmException(
+                $"mask is {maskSize.Width}×{maskSize.Height} but its image {imagePath} is {imageSize.Width}×{imageSize.Height}",
+                maskPath);
+        }
+    }
+
+    // Hidden files are skipped: archives made on macOS carry "._000.png" resource forks that are not images.
+    private static IEnumerable<string> ListImages(string folder) =>
+        Directory.EnumerateFiles(folder)
+            .Where(path => !Path.GetFileName(path).StartsWith('.'))
+            .Where(path => ImageExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
+
+    private static string RelativeTo(string root, string path) =>
+        Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+
+    private static void RequireFolder(string folder, string message)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new FarmException(message, folder);
+        }
+    }
+}
