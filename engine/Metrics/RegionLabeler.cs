@@ -6,6 +6,14 @@ namespace Farm.Engine.Metrics;
 /// </summary>
 internal static class RegionLabeler
 {
+    /// <summary>The number of 8-connected regions of a mask (the synthetic "combined" category needs at least two).</summary>
+    public static int Count(bool[] mask, int width, int height)
+    {
+        var sizes = new List<int>();
+        Label(mask, width, height, 0, new int[mask.Length], sizes, new Stack<int>());
+        return sizes.Count;
+    }
+
     /// <summary>
     /// Writes each mask pixel's region number (<paramref name="firstRegion"/> upwards, in raster order of the region's
     /// first pixel) into <paramref name="regionOfPixel"/>, -1 for background; appends each region's size.

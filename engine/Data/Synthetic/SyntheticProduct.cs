@@ -45,7 +45,7 @@ internal abstract class SyntheticProduct
             Paint(canvas, new SplitMix64(SplitMix64.Mix(seed ^ PoseStream)), defectType, defectRandom);
         }
         while (++attempt < MaxDefectAttempts && defectType is not null
-               && MaskComponents.Count(canvas.Mask, size, size) < requiredComponents);
+               && Metrics.RegionLabeler.Count(canvas.Mask, size, size) < requiredComponents);
         return (canvas.ToImage(), canvas.ToMask());
     }
 

@@ -81,7 +81,7 @@ public sealed class SyntheticDatasetGeneratorTests(GeneratedDatasetFixture datas
         foreach (var sample in combined)
         {
             var mask = ImageIo.ReadMask(sample.MaskPath!);
-            Assert.True(MaskComponents.Count(mask.Pixels, mask.Width, mask.Height) >= 2, sample.RelativePath);
+            Assert.True(Farm.Engine.Metrics.RegionLabeler.Count(mask.Pixels, mask.Width, mask.Height) >= 2, sample.RelativePath);
         }
     }
 
