@@ -1,3 +1,5 @@
+using Farm.Engine.Models.Padim;
+
 namespace Farm.Engine.Models;
 
 /// <summary>Models by name, as specs and the CLI name them. Tests are parametrised over <see cref="Names"/>.</summary>
@@ -6,6 +8,7 @@ public static class ModelRegistry
     private static readonly Dictionary<string, Func<ModelOptions, IAnomalyDetector>> Factories =
         new(StringComparer.OrdinalIgnoreCase)
         {
+            [PadimDetector.ModelName] = options => new PadimDetector(options),
         };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

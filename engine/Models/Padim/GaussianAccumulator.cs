@@ -1,0 +1,94 @@
+using static TorchSharp.torch;
+
+namespace Farm.Engine.Models.Padim;
+
+/// <summary>
+/// Streams per-position Gaussian statistics over batches of embeddings [B, C, P] without keeping the embeddings.
+/// Numerics: sums of x − r and of (x − r)(x − r)ᵀ are accumulated in <c>dtype</c> (float64 by default), where the
+/// shift r is the first batch's per-position mean, so that E[xxᵀ] − mmᵀ-style cancellation never meets large raw
+/// moments; the covariance is finished and inverted in float64 and stored in float32. Memory: P·C²·(8 or 4) bytes
+/// for the products plus a bounded per-chunk temporary.
+/// </summary>
+internal sealed class GaussianAccumulator : IDisposable
+{
+    /// <summary>Upper bound for the per-chunk temporaries (bytes).</summary>
+    private const long ChunkBytes = 64L * 1024 * 1024;
+
+    private readonly int channels;
+    private readonly int positions;
+    private readonly ScalarType dtype;
+    private readonly Tensor sum;
+    private readonly Tensor sumOfProducts;
+    private Tensor? shift;
+
+    public GaussianAccumulator(int channels, int positions, ScalarType dtype)
+    {
+        this.channels = channels;
+        this.positions = positions;
+        this.dtype = dtype;
+        sum = zeros(positions, channels, dtype).DetachFromDisposeScope();
+        sumOfProducts = zeros(positions, channels, channels, dtype).DetachFromDisposeScope();
+    }
+
+    public long Count { get; private set; }
+
+    /// <summary>Positions per chunk so that a [chunk, C, C] float64 temporary stays under <see cref="ChunkBytes"/>.</summary>
+    private int ChunkPositions => (int)Math.Clamp(ChunkBytes / ((long)channels * channels * 8), 1, positions);
+
+    public void Add(Tensor embedding)
+    {
+        if (embedding.dim() != 3 || embedding.shape[1] != channels || embedding.shape[2] != positions)
+        {
+            throw new ArgumentException(
+                $"expected embeddings [B, {channels}, {positions}], got [{string.Join(", ", embedding.shape)}]", nameof(embedding));
+        }
+
+        using var scope = NewDisposeScope();
+        var samples = embedding.to_type(dtype).permute(2, 0, 1); // [P, B, C]
+        shift ??= samples.mean([1]).DetachFromDisposeScope();
+        var centred = (samples - shift.unsqueeze(1)).contiguous();
+        sum.add_(centred.sum(1));
+        for (var start = 0; start < positions; start += ChunkPositions)
+        {
+            using var chunkScope = NewDisposeScope();
+            var length = Math.Min(ChunkPositions, positions - start);
+            var part = centred.narrow(0, start, length);
+            sumOfProducts.narrow(0, start, length).add_(bmm(part.transpose(1, 2), part));
+        }
+
+        Count += embedding.shape[0];
+    }
+
+    /// <summary>
+    /// Writes the mean [C, P] and the inverse of (unbiased covariance + eps·I) [P, C, C] into the targets.
+    /// </summary>
+    public void FinishInto(Tensor meanTarget, Tensor inverseCovarianceTarget, double eps)
+    {
+        if (Count < 2 || shift is null)
+        {
+            throw new FarmException($"PaDiM needs at least 2 training images to estimate covariances, got {Count}");
+        }
+
+        var n = (double)Count;
+        using var identity = eye(channels, channels, ScalarType.Float64);
+        for (var start = 0; start < positions; start += ChunkPositions)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(ChunkPositions, positions - start);
+            var offset = sum.narrow(0, start, length).to_type(ScalarType.Float64) / n; // mean − shift, [L, C]
+            var chunkMean = shift.narrow(0, start, length).to_type(ScalarType.Float64) + offset;
+            var scatter = sumOfProducts.narrow(0, start, length).to_type(ScalarType.Float64)
+                          - (n * offset.unsqueeze(2) * offset.unsqueeze(1));
+            var covariance = (scatter / (n - 1)) + (eps * identity);
+            inverseCovarianceTarget.narrow(0, start, length).copy_(linalg.inv(covariance));
+            meanTarget.narrow(1, start, length).copy_(chunkMean.t());
+        }
+    }
+
+    public void Dispose()
+    {
+        sum.Dispose();
+        sumOfProducts.Dispose();
+        shift?.Dispose();
+    }
+}

@@ -1,0 +1,154 @@
+using System.Runtime.InteropServices;
+using Farm.Engine.Backbones;
+using static TorchSharp.torch;
+
+namespace Farm.Engine.Models.Padim;
+
+/// <summary>
+/// The "padim" model of <see cref="ModelRegistry"/>: builds the backbone (seeded random init, or pretrained weights
+/// from <see cref="ModelOptions.WeightsPath"/>), picks the channel subset, streams the Gaussian fit and scores batches.
+/// Settings: <c>n_features</c> (channel subset size; default 100 for resnet18, 550 for wide_resnet50_2, else all),
+/// <c>covariance_eps</c> (default 0.01), <c>accumulator</c> (float64 default, or float32 to halve fit memory).
+/// </summary>
+public sealed class PadimDetector : IAnomalyDetector
+{
+    public const string ModelName = "padim";
+
+    public const int MinImageSize = 32;
+
+    public static IReadOnlyList<string> SettingKeys { get; } = ["n_features", "covariance_eps", "accumulator"];
+
+    private readonly double covarianceEps;
+    private readonly ScalarType accumulatorType;
+
+    public PadimDetector(ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var reader = new OptionReader(ModelName, options, SettingKeys);
+        if (options.ImageSize < MinImageSize)
+        {
+            throw new FarmException($"padim needs an image size of at least {MinImageSize}, got {options.ImageSize}", field: "image_size");
+        }
+
+        covarianceEps = reader.Double("covariance_eps", 0.01, 0, 1e6);
+        accumulatorType = reader.Choice("accumulator", "float64", ["float64", "float32"]) == "float32"
+            ? ScalarType.Float32
+            : ScalarType.Float64;
+
+        var backbone = BackboneRegistry.Create(options.Backbone, options.Seed);
+        try
+        {
+            if (options.WeightsPath is not null)
+            {
+                BackboneWeights.Load(backbone, options.WeightsPath);
+            }
+
+            var total = backbone.LayerChannels.Take(3).Sum();
+            var count = reader.Int("n_features", DefaultFeatureCount(backbone.Architecture, total), 1, total);
+            Model = new PadimModel(backbone, ChannelSubset(total, count, options.Seed), options.ImageSize);
+        }
+        catch
+        {
+            backbone.Dispose();
+            throw;
+        }
+    }
+
+    public string Name => ModelName;
+
+    /// <summary>The fitted module (e.g. to save its state dict). Owned by this detector.</summary>
+    public PadimModel Model { get; }
+
+    /// <summary>anomalib's defaults: 100 of resnet18's 448 channels, 550 of wide_resnet50_2's 1792; else all.</summary>
+    public static int DefaultFeatureCount(string architecture, int totalChannels) => architecture.ToLowerInvariant() switch
+    {
+        "resnet18" => Math.Min(100, totalChannels),
+        "wide_resnet50_2" => Math.Min(550, totalChannels),
+        _ => totalChannels,
+    };
+
+    /// <summary>
+    /// A seeded random subset of <paramref name="count"/> of <paramref name="total"/> channels, ascending (the order
+    /// does not change Mahalanobis distances); all channels in order when count equals total.
+    /// </summary>
+    public static long[] ChannelSubset(int total, int count, int seed)
+    {
+        if (count == total)
+        {
+            return Enumerable.Range(0, total).Select(index => (long)index).ToArray();
+        }
+
+        // Its own stream, so that the subset does not depend on how the backbone's initialisation used the seed.
+        using var generator = new Generator(SplitMix64(unchecked((ulong)seed) ^ 0x5041_4449_4D00_0001UL));
+        using var permutation = randperm(total, generator: generator);
+        return permutation.data<long>().Take(count).Order().ToArray();
+    }
+
+    /// <summary>Streams the batches once; see <see cref="GaussianAccumulator"/> for the numerics.</summary>
+    public void Fit(IEnumerable<Tensor> normalBatches)
+    {
+        ArgumentNullException.ThrowIfNull(normalBatches);
+        if (Model.IsFitted)
+        {
+            throw new InvalidOperationException("PaDiM is already fitted");
+        }
+
+        using var noGrad = no_grad();
+        using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, accumulatorType);
+        foreach (var batch in normalBatches)
+        {
+            CheckBatch(batch);
+            using var scope = NewDisposeScope();
+            var embedding = Model.Embed(batch);
+            accumulator.Add(embedding.reshape(embedding.shape[0], Model.Channels, Model.Positions));
+        }
+
+        accumulator.FinishInto(Model.Mean, Model.InverseCovariance, covarianceEps);
+        Model.MarkFitted();
+    }
+
+    public ScoredBatch Predict(Tensor batch)
+    {
+        CheckBatch(batch);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var maps = Model.forward(batch);
+        var count = (int)maps.shape[0];
+        var pixels = ImageSize * ImageSize;
+        var flat = maps.reshape(count, pixels).contiguous();
+        var scores = flat.amax([1]).data<float>().ToArray();
+        // bytes is a view of the tensor's CPU storage: one copy per map into managed memory.
+        var values = MemoryMarshal.Cast<byte, float>(flat.bytes);
+        var result = new float[count][];
+        for (var i = 0; i < count; i++)
+        {
+            result[i] = values.Slice(i * pixels, pixels).ToArray();
+        }
+
+        return new ScoredBatch(scores, result, ImageSize, ImageSize);
+    }
+
+    public void Dispose() => Model.Dispose();
+
+    private int ImageSize => Model.ImageSize;
+
+    private void CheckBatch(Tensor batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.dim() != 4 || batch.shape[1] != 3 || batch.shape[2] != ImageSize || batch.shape[3] != ImageSize
+            || batch.shape[0] < 1 || batch.dtype != ScalarType.Float32 || batch.device_type != TorchSharp.DeviceType.CPU)
+        {
+            throw new ArgumentException(
+                $"expected a float32 CPU batch [B, 3, {ImageSize}, {ImageSize}], got {batch.dtype} [{string.Join(", ", batch.shape)}] on {batch.device_type}",
+                nameof(batch));
+        }
+    }
+
+    private static ulong SplitMix64(ulong state)
+    {
+        var z = state + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}
