@@ -1,3 +1,4 @@
 using Farm.Client;
 
+ConsoleSetup.ForRedirectedOutput();
 return await FarmCommandLine.Create().Parse(args).InvokeAsync();

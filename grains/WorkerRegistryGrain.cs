@@ -1,5 +1,4 @@
 using Farm.GrainInterfaces;
-using Orleans.Runtime;
 
 namespace Farm.Grains;
 

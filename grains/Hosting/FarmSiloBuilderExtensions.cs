@@ -2,7 +2,6 @@ using Farm.Grains.Placement;
 using Farm.GrainInterfaces;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Orleans.Runtime.Placement;
 using TorchSharp;
 
 namespace Farm.Grains.Hosting;
