@@ -1,0 +1,103 @@
+using Farm.Engine.Data;
+using Farm.Engine.Data.Synthetic;
+using Farm.Engine.Pipeline;
+using Farm.Engine.Results;
+using Farm.Engine.Sweeps;
+using Farm.Engine.Tests.Data;
+
+namespace Farm.Engine.Tests.Pipeline;
+
+/// <summary>A synthetic dataset big enough for PaDiM to be judged on (128 px, 24 training images per product).</summary>
+public sealed class PipelineDatasetFixture : IDisposable
+{
+    private readonly DataTestFolder folder = new();
+
+    public PipelineDatasetFixture()
+    {
+        Root = folder.Combine("synthetic");
+        SyntheticDatasetGenerator.Generate(Root, new SyntheticDatasetOptions
+        {
+            Seed = 11,
+            Size = 128,
+            TrainCount = 24,
+            TestGoodCount = 12,
+            TestPerDefectType = 4,
+        });
+    }
+
+    public string Root { get; }
+
+    public string Output => folder.Combine("results");
+
+    public void Dispose() => folder.Dispose();
+}
+
+public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<PipelineDatasetFixture>
+{
+    /// <summary>
+    /// The walking skeleton's bar: PaDiM with a seeded random ResNet-18 must separate the synthetic defects clearly
+    /// above chance (0.5) at image and pixel level, on both the object-on-backdrop and the texture product.
+    /// </summary>
+    [Theory]
+    [InlineData("widget")]
+    [InlineData("fabric")]
+    public void PadimSeparatesSyntheticAnomaliesClearlyAboveChance(string product)
+    {
+        var (rows, summary) = RunCell(product, seed: 0);
+
+        var row = rows[0];
+        Assert.True(row.ImageAuroc >= 0.75, $"image AUROC {row.ImageAuroc:F3} < 0.75 on {product}");
+        Assert.True(row.PixelAuroc >= 0.90, $"pixel AUROC {row.PixelAuroc:F3} < 0.90 on {product}");
+        Assert.True(row.PixelAupro >= 0.50, $"pixel AUPRO {row.PixelAupro:F3} < 0.50 on {product}");
+        Assert.Equal(rows.Count, summary.Rows);
+    }
+
+    [Fact]
+    public void OneRowPerThresholdMethodSharingTheThresholdIndependentMetrics()
+    {
+        var (rows, _) = RunCell("fabric", seed: 1);
+
+        Assert.Equal(ThresholdMethodsUsed, rows.Select(r => r.ThresholdMethod));
+        Assert.Single(rows.Select(r => (r.ImageAuroc, r.PixelAuroc, r.PixelAupro, r.ImageAupr)).Distinct());
+        Assert.All(rows, r =>
+        {
+            Assert.False(double.IsNaN(r.PixelThreshold), r.ThresholdMethod);
+            Assert.False(double.IsNaN(r.ImageThreshold), r.ThresholdMethod);
+            Assert.InRange(r.PixelF1, 0, 1);
+            Assert.InRange(r.ImageAccuracy, 0, 1);
+            Assert.Equal(24, r.NTrain);
+            Assert.Equal(4, r.NValidation);
+            Assert.Equal("padim", r.Model);
+            Assert.Equal("resnet18", r.Backbone);
+            Assert.Equal(1, r.Seed);
+        });
+        // Different methods pick different thresholds from the same validation scores.
+        Assert.True(rows.Select(r => r.PixelThreshold).Distinct().Count() > 1);
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameScores()
+    {
+        var (first, _) = RunCell("widget", seed: 2);
+        var (second, _) = RunCell("widget", seed: 2);
+
+        Assert.Equal(first.Select(r => (r.ImageAuroc, r.PixelAuroc, r.PixelThreshold)),
+            second.Select(r => (r.ImageAuroc, r.PixelAuroc, r.PixelThreshold)));
+    }
+
+    private static readonly string[] ThresholdMethodsUsed = ["f1max", "iou", "normal-stats", "percentile", "fpr-bound"];
+
+    private (IReadOnlyList<ResultRow> Rows, CellRunSummary Summary) RunCell(string product, int seed)
+    {
+        var cell = new CellSpec(
+            "test", "synthetic", "synthetic", dataset.Root, null, product, ConditionSpec.None,
+            new ModelSpec("padim", "resnet18", null, OptionMap.Empty), seed, 128, 8,
+            ThresholdMethodsUsed.ToEquatableArray(), new ValidationSpec(2, 2));
+        var split = DataSplitter.Split(MvtecDataset.LoadCategory(dataset.Root, product), seed, 2, 2);
+        var path = Path.Combine(dataset.Output, $"{product}-{seed}-{Guid.NewGuid():N}.parquet");
+
+        var summary = CellRunner.Run(new CellRunRequest(cell, split, "sweep-1", "test", path, null));
+
+        return (ResultsParquet.ReadFile(path), summary);
+    }
+}
