@@ -1,5 +1,4 @@
 using Farm.Engine;
-using Spectre.Console;
 
 namespace Farm.Client;
 
@@ -25,9 +24,10 @@ internal static class CliErrors
         }
     }
 
+    /// <summary>One line on stderr, never wrapped (scripts grep it); red only on a terminal.</summary>
     public static void Report(string message)
     {
-        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        stderr.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        var prefix = Console.IsErrorRedirected ? "error:" : "\u001b[31merror:\u001b[0m";
+        Console.Error.WriteLine($"{prefix} {message.ReplaceLineEndings(" ")}");
     }
 }
