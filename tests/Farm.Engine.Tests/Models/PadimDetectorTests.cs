@@ -108,6 +108,18 @@ public class PadimDetectorTests
     }
 
     [Fact]
+    public void AutoAccumulatorIsFloat64UnlessThatWouldBeHuge()
+    {
+        using var detector = new PadimDetector(Options());
+        Assert.Equal(ScalarType.Float64, detector.AccumulatorType);
+        // resnet18, 100 channels, 256 px: 4096 · 100² · 8 B = 328 MB.
+        Assert.Equal(ScalarType.Float64, PadimDetector.AccumulatorFor("auto", 64 * 64, 100));
+        // wide_resnet50_2, 550 channels, 256 px: 4096 · 550² · 8 B = 9.9 GB.
+        Assert.Equal(ScalarType.Float32, PadimDetector.AccumulatorFor("auto", 64 * 64, 550));
+        Assert.Equal(ScalarType.Float64, PadimDetector.AccumulatorFor("float64", 64 * 64, 550));
+    }
+
+    [Fact]
     public void NoTensorsLeakAcrossFitAndBatches()
     {
         using var detector = new PadimDetector(Options(settings: ("n_features", "50")));
