@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using static TorchSharp.torch;
 
 namespace Farm.Engine.Backbones;
@@ -69,20 +68,6 @@ public static class BackboneWeights
             {
                 tensor.Dispose();
             }
-        }
-    }
-
-    /// <summary>Lower-case hex SHA-256 of a file, for provenance records.</summary>
-    public static string Sha256(string path)
-    {
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-            return Convert.ToHexStringLower(SHA256.HashData(stream));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FarmException($"cannot read file to hash it: {e.Message}", path, inner: e);
         }
     }
 

@@ -156,7 +156,7 @@ public sealed class ResNet : FeatureBackbone
                     // kaiming_normal_(mode="fan_out", nonlinearity="relu"): std = sqrt(2 / (out · kh · kw)).
                     var weight = conv.weight!;
                     var fanOut = weight.shape[0] * weight.shape[2] * weight.shape[3];
-                    // Tensor.normal_, not nn.init.normal_: TorchSharp 0.107's nn.init.normal_ ignores its generator.
+                    // Tensor.normal_ honours the generator; TorchSharp 0.107's nn.init.normal_ ignores it.
                     weight.normal_(0.0, Math.Sqrt(2.0 / fanOut), generator);
                     break;
                 case BatchNorm2d norm:

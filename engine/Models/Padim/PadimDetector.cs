@@ -8,7 +8,9 @@ namespace Farm.Engine.Models.Padim;
 /// The "padim" model of <see cref="ModelRegistry"/>: builds the backbone (seeded random init, or pretrained weights
 /// from <see cref="ModelOptions.WeightsPath"/>), picks the channel subset, streams the Gaussian fit and scores batches.
 /// Settings: <c>n_features</c> (channel subset size; default 100 for resnet18, 550 for wide_resnet50_2, else all),
-/// <c>covariance_eps</c> (default 0.01), <c>accumulator</c> (float64 default, or float32 to halve fit memory).
+/// <c>covariance_eps</c> (default 0.01), <c>accumulator</c> (auto, float64 or float32: the dtype of the streamed
+/// sums; auto picks float64 unless its P·C² products would exceed <see cref="AutoFloat64LimitBytes"/>, e.g.
+/// wide_resnet50_2 with 550 channels at 256 px, where float32 halves the fit's extra memory).
 /// </summary>
 public sealed class PadimDetector : IAnomalyDetector
 {
@@ -16,10 +18,13 @@ public sealed class PadimDetector : IAnomalyDetector
 
     public const int MinImageSize = 32;
 
+    /// <summary>Largest float64 product accumulator "auto" allows (4 GiB).</summary>
+    public const long AutoFloat64LimitBytes = 4L << 30;
+
     public static IReadOnlyList<string> SettingKeys { get; } = ["n_features", "covariance_eps", "accumulator"];
 
     private readonly double covarianceEps;
-    private readonly ScalarType accumulatorType;
+    private readonly string accumulator;
 
     public PadimDetector(ModelOptions options)
     {
@@ -31,9 +36,7 @@ public sealed class PadimDetector : IAnomalyDetector
         }
 
         covarianceEps = reader.Double("covariance_eps", 0.01, 0, 1e6);
-        accumulatorType = reader.Choice("accumulator", "float64", ["float64", "float32"]) == "float32"
-            ? ScalarType.Float32
-            : ScalarType.Float64;
+        accumulator = reader.Choice("accumulator", "auto", ["auto", "float64", "float32"]);
 
         var backbone = BackboneRegistry.Create(options.Backbone, options.Seed);
         try
@@ -58,6 +61,17 @@ public sealed class PadimDetector : IAnomalyDetector
 
     /// <summary>The fitted module (e.g. to save its state dict). Owned by this detector.</summary>
     public PadimModel Model { get; }
+
+    /// <summary>The dtype the fit accumulates in (see the class summary).</summary>
+    public ScalarType AccumulatorType => AccumulatorFor(accumulator, Model.Positions, Model.Channels);
+
+    /// <summary>Resolves the <c>accumulator</c> setting; depends only on the configuration, never on the machine.</summary>
+    public static ScalarType AccumulatorFor(string setting, int positions, int channels) => setting switch
+    {
+        "float32" => ScalarType.Float32,
+        "float64" => ScalarType.Float64,
+        _ => (long)positions * channels * channels * 8 <= AutoFloat64LimitBytes ? ScalarType.Float64 : ScalarType.Float32,
+    };
 
     /// <summary>anomalib's defaults: 100 of resnet18's 448 channels, 550 of wide_resnet50_2's 1792; else all.</summary>
     public static int DefaultFeatureCount(string architecture, int totalChannels) => architecture.ToLowerInvariant() switch
@@ -94,7 +108,7 @@ public sealed class PadimDetector : IAnomalyDetector
         }
 
         using var noGrad = no_grad();
-        using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, accumulatorType);
+        using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, AccumulatorType);
         foreach (var batch in normalBatches)
         {
             CheckBatch(batch);

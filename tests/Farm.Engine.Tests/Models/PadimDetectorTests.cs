@@ -1,0 +1,148 @@
+using Farm.Engine.Models;
+using Farm.Engine.Models.Padim;
+using Farm.Engine.Tests.Backbones;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Farm.Engine.Tests.Models;
+
+public class PadimDetectorTests
+{
+    private static ModelOptions Options(int size = 32, int seed = 1, params (string Key, string Value)[] settings) =>
+        new(size, seed, Options: settings.ToDictionary(pair => pair.Key, pair => pair.Value));
+
+    [Fact]
+    public void IsRegisteredAsPadim()
+    {
+        Assert.Contains("padim", ModelRegistry.Names);
+        using var detector = ModelRegistry.Create("PaDiM", Options());
+        Assert.Equal("padim", detector.Name);
+    }
+
+    [Fact]
+    public void ChannelSubsetDefaultsSeedingAndAllChannels()
+    {
+        using var byDefault = new PadimDetector(Options());
+        Assert.Equal(100, byDefault.Model.Channels);
+        Assert.Equal(448, byDefault.Model.TotalChannels);
+        var subset = byDefault.Model.ChannelIndex.data<long>().ToArray();
+        Assert.Equal(subset.Order(), subset);
+        Assert.Equal(100, subset.Distinct().Count());
+        Assert.Equal(subset, PadimDetector.ChannelSubset(448, 100, seed: 1));
+        Assert.NotEqual(subset, PadimDetector.ChannelSubset(448, 100, seed: 2));
+
+        using var all = new PadimDetector(Options(settings: ("n_features", "448")));
+        Assert.Equal(Enumerable.Range(0, 448).Select(i => (long)i), all.Model.ChannelIndex.data<long>().ToArray());
+        Assert.Equal(550, PadimDetector.DefaultFeatureCount("wide_resnet50_2", 1792));
+    }
+
+    [Theory]
+    [InlineData("n_features", "0")]
+    [InlineData("n_features", "449")]
+    [InlineData("n_features", "many")]
+    [InlineData("covariance_eps", "-1")]
+    [InlineData("accumulator", "float16")]
+    [InlineData("n_feature", "10")]
+    public void BadSettingsNameTheField(string key, string value)
+    {
+        var error = Assert.Throws<FarmException>(() => new PadimDetector(Options(settings: (key, value))));
+        Assert.Equal(key, error.Field);
+    }
+
+    [Fact]
+    public void TooSmallImagesAndUnknownBackbonesAreUserErrors()
+    {
+        Assert.Equal("image_size", Assert.Throws<FarmException>(() => new PadimDetector(Options(size: 16))).Field);
+        var error = Assert.Throws<FarmException>(() => new PadimDetector(Options() with { Backbone = "vgg" }));
+        Assert.Contains("vgg", error.Message);
+    }
+
+    [Fact]
+    public void PredictBeforeFitAndFitOnOneImageFail()
+    {
+        using var detector = new PadimDetector(Options());
+        using var batch = TensorTestSupport.Randn(1, 1, 3, 32, 32);
+        Assert.Throws<InvalidOperationException>(() => detector.Predict(batch));
+        Assert.Throws<FarmException>(() => detector.Fit([batch]));
+        using var wrongSize = zeros(1, 3, 64, 64);
+        Assert.Throws<ArgumentException>(() => detector.Predict(wrongSize));
+    }
+
+    [Fact]
+    public void ScoresAreTheMaximaOfTheMapsAndInputsSurvive()
+    {
+        using var detector = new PadimDetector(Options(settings: ("n_features", "40")));
+        using var train = TensorTestSupport.Randn(2, 6, 3, 32, 32);
+        using var test = TensorTestSupport.Randn(3, 3, 3, 32, 32);
+        detector.Fit([train]);
+        var scored = detector.Predict(test);
+        Assert.Equal((32, 32), (scored.Height, scored.Width));
+        Assert.Equal(3, scored.Maps.Length);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(32 * 32, scored.Maps[i].Length);
+            Assert.Equal(scored.Maps[i].Max(), scored.ImageScores[i]);
+            Assert.All(scored.Maps[i], value => Assert.True(value >= 0 && float.IsFinite(value)));
+        }
+
+        // The caller's tensors are still usable.
+        Assert.Equal(6, train.shape[0]);
+        Assert.True(float.IsFinite(test.sum().item<float>()));
+    }
+
+    [Fact]
+    public void Float32AccumulatorStaysCloseToFloat64()
+    {
+        using var train = TensorTestSupport.Randn(4, 12, 3, 32, 32);
+        using var test = TensorTestSupport.Randn(5, 2, 3, 32, 32);
+        using var wide = new PadimDetector(Options(settings: ("n_features", "60")));
+        using var narrow = new PadimDetector(Options(settings: [("n_features", "60"), ("accumulator", "float32")]));
+        wide.Fit([train[..5], train[5..]]);
+        narrow.Fit([train[..5], train[5..]]);
+        var a = wide.Predict(test).ImageScores;
+        var b = narrow.Predict(test).ImageScores;
+        for (var i = 0; i < a.Length; i++)
+        {
+            Assert.True(Math.Abs(a[i] - b[i]) <= 1e-3 * a[i], $"image {i}: float64 {a[i]} vs float32 {b[i]}");
+        }
+    }
+
+    [Fact]
+    public void AutoAccumulatorIsFloat64UnlessThatWouldBeHuge()
+    {
+        using var detector = new PadimDetector(Options());
+        Assert.Equal(ScalarType.Float64, detector.AccumulatorType);
+        // resnet18, 100 channels, 256 px: 4096 · 100² · 8 B = 328 MB.
+        Assert.Equal(ScalarType.Float64, PadimDetector.AccumulatorFor("auto", 64 * 64, 100));
+        // wide_resnet50_2, 550 channels, 256 px: 4096 · 550² · 8 B = 9.9 GB.
+        Assert.Equal(ScalarType.Float32, PadimDetector.AccumulatorFor("auto", 64 * 64, 550));
+        Assert.Equal(ScalarType.Float64, PadimDetector.AccumulatorFor("float64", 64 * 64, 550));
+    }
+
+    [Fact]
+    public void NoTensorsLeakAcrossFitAndBatches()
+    {
+        using var detector = new PadimDetector(Options(settings: ("n_features", "50")));
+        using var train = TensorTestSupport.Randn(6, 4, 3, 32, 32);
+        using var test = TensorTestSupport.Randn(7, 2, 3, 32, 32);
+        var batches = new[] { train[..2], train[2..] };
+
+        var beforeFit = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        detector.Fit(batches);
+        Assert.Equal(beforeFit, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+
+        detector.Predict(test);
+        var afterFirst = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 3; i++)
+        {
+            detector.Predict(test);
+        }
+
+        Assert.Equal(afterFirst, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.Equal(beforeFit, afterFirst);
+        foreach (var batch in batches)
+        {
+            batch.Dispose();
+        }
+    }
+}
