@@ -62,7 +62,8 @@ public sealed record CellOutcome(
     [property: Id(4)] int Rows,
     [property: Id(5)] double Seconds,
     [property: Id(6)] string WorkerKey,
-    [property: Id(7)] int Attempt);
+    [property: Id(7)] int Attempt,
+    [property: Id(8)] bool Retryable = false);
 
 /// <summary>Where a dataset lives and in which layout. Synthetic datasets carry their generator settings.</summary>
 [GenerateSerializer, Immutable, Alias("Farm.DatasetSource")]

@@ -30,10 +30,16 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger) : Grain, IGpu
         catch (Exception error)
         {
             // The outcome carries the error to the sweep, which retries or records it; the slot stays usable.
-            logger.LogError(error, "cell {CellId} failed on {Worker}", assignment.CellId, this.GetPrimaryKeyString());
-            var message = error is FarmException ? error.Message : $"{error.GetType().Name}: {error.Message}";
+            // Bad input (a corrupt image, NaN scores) fails the same way every time, so it is not retried.
+            var badInput = error is FarmException;
+            if (!badInput)
+            {
+                logger.LogError(error, "cell {CellId} failed on {Worker}", assignment.CellId, this.GetPrimaryKeyString());
+            }
+
+            var message = badInput ? error.Message : $"{error.GetType().Name}: {error.Message}";
             return new CellOutcome(assignment.CellId, false, message, assignment.ResultPath, 0, clock.Elapsed.TotalSeconds,
-                this.GetPrimaryKeyString(), 0);
+                this.GetPrimaryKeyString(), 0, Retryable: !badInput);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Farm.Engine;
 using Farm.Engine.IO;
 using Farm.Engine.Results;
 using Farm.Engine.Sweeps;
@@ -108,7 +109,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
                 running.Remove(done.CellId);
                 free.Enqueue(outcome.WorkerKey);
                 var attempt = attempts[done.CellId] = attempts.GetValueOrDefault(done.CellId) + 1;
-                if (!outcome.Succeeded && attempt < options.Value.MaxAttemptsPerCell && !cancelRequested)
+                if (!outcome.Succeeded && outcome.Retryable && attempt < options.Value.MaxAttemptsPerCell && !cancelRequested)
                 {
                     logger.LogWarning("cell {CellId} failed (attempt {Attempt}): {Error}; retrying", done.CellId, attempt, outcome.Error);
                     pending.Enqueue(done);
@@ -148,7 +149,8 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
         catch (Exception exception)
         {
             // A lost silo or a broken call costs this attempt, not the sweep.
-            return (cell, new CellOutcome(cell.CellId, false, exception.Message, resultPath, 0, 0, worker, 0));
+            return (cell, new CellOutcome(cell.CellId, false, exception.Message, resultPath, 0, 0, worker, 0,
+                Retryable: exception is not FarmException));
         }
     }
 

@@ -84,6 +84,27 @@ public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoS
     }
 
     [Fact]
+    public async Task ACorruptImageFailsItsCellOnceWithTheFileNamedAndTheSweepGoesOn()
+    {
+        using var sweep = new TinySweep(seeds: 1, categories: "[widget, fabric]", format: "mvtec");
+        Engine.Data.Synthetic.SyntheticDatasetGenerator.Generate(Path.Combine(sweep.Root, "data"),
+            new Engine.Data.Synthetic.SyntheticDatasetOptions { Seed = 3, Size = 32, TrainCount = 6, TestGoodCount = 4, TestPerDefectType = 2 });
+        var corrupt = Path.Combine(sweep.Root, "data", "widget", "test", "scratch", "001.png");
+        await File.WriteAllBytesAsync(corrupt, [0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4, 5]);
+        var sweepId = $"corrupt-{Guid.NewGuid():N}";
+
+        var status = await WaitUntilFinished(await StartAndGet(sweepId, sweep));
+
+        Assert.Equal(SweepState.CompletedWithFailures, status.State);
+        var failed = Assert.Single(status.Outcomes, o => !o.Succeeded);
+        Assert.Contains(corrupt, failed.Error);
+        Assert.Equal(1, failed.Attempt); // bad input is not retried
+        var ok = Assert.Single(status.Outcomes, o => o.Succeeded);
+        Assert.Contains("/fabric/", ok.CellId);
+        Assert.Single(Directory.GetFiles(status.ResultsDirectory, "*.parquet", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task WorkerSlotsLiveOnTheSiloTheirKeyNames()
     {
         var workers = await fixture.Client.GetGrain<IWorkerRegistryGrain>(WorkerRegistryGrain.DefaultKey).GetActiveWorkers();

@@ -3,11 +3,14 @@ namespace Farm.Grains.Tests;
 /// <summary>A temp folder with a tiny synthetic sweep spec: 32-px images, one product, PaDiM, two seeds.</summary>
 internal sealed class TinySweep : IDisposable
 {
-    public TinySweep(string name = "tiny", int seeds = 2)
+    public TinySweep(string name = "tiny", int seeds = 2, string categories = "[fabric]", string format = "synthetic")
     {
         Root = Directory.CreateTempSubdirectory("farm-grains-").FullName;
         SpecPath = Path.Combine(Root, "spec.yaml");
         var seedList = string.Join(", ", Enumerable.Range(0, seeds));
+        var synthetic = format == "synthetic"
+            ? "synthetic: { seed: 3, size: 32, train: 6, test_good: 4, per_defect: 2 }"
+            : "";
         SpecYaml = $$"""
             name: {{name}}
             output: out
@@ -16,10 +19,10 @@ internal sealed class TinySweep : IDisposable
             batch_size: 4
             datasets:
               - name: synth
-                format: synthetic
+                format: {{format}}
                 path: data
-                categories: [fabric]
-                synthetic: { seed: 3, size: 32, train: 6, test_good: 4, per_defect: 2 }
+                categories: {{categories}}
+                {{synthetic}}
             models:
               - name: padim
                 options: { n_features: 40 }
