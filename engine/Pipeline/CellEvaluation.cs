@@ -1,3 +1,5 @@
+using Farm.Engine.Data;
+using Farm.Engine.Evaluation;
 using Farm.Engine.Metrics;
 using Farm.Engine.Thresholds;
 
@@ -11,36 +13,49 @@ public sealed record ThresholdEvaluation(
     ImageInferenceValues Image,
     PixelInferenceValues Pixel);
 
-/// <summary>
-/// Every metric of one cell, from one set of scores: threshold-independent metrics on the test images, and for each
-/// threshold method its image and pixel thresholds from the validation images applied to the test images.
-/// </summary>
-public sealed record CellEvaluation(
-    ImageMetricValues Image,
-    PixelMetricValues Pixel,
-    IReadOnlyList<ThresholdEvaluation> Thresholds)
-{
-    public static CellEvaluation Evaluate(ScoredImages validation, ScoredImages test, IEnumerable<string> thresholdMethods)
-    {
-        var testPixels = PixelsOf(test);
-        var validationPixels = PixelsOf(validation);
-        var thresholds = thresholdMethods.Select(method =>
-        {
-            var imageThreshold = ThresholdMethods.Estimate(method, validation.ImageScores, validation.IsAnomalous, validation.Names);
-            var pixelThreshold = ThresholdMethods.Estimate(method, validationPixels);
-            return new ThresholdEvaluation(
-                method,
-                imageThreshold,
-                pixelThreshold,
-                InferenceMetrics.AtImageThreshold(test.ImageScores, test.IsAnomalous, imageThreshold, test.Names),
-                InferenceMetrics.AtPixelThreshold(testPixels, pixelThreshold));
-        }).ToList();
-        return new CellEvaluation(
-            ImageMetrics.Compute(test.ImageScores, test.IsAnomalous, test.Names),
-            PixelMetricSuite.Compute(testPixels),
-            thresholds);
-    }
+/// <summary>The metrics of one reported subset of the test images ("all" or a defect category).</summary>
+public sealed record SubsetEvaluation(
+    DefectSubset Subset,
+    int NormalCount,
+    int AnomalousCount,
+    SetMetrics Metrics,
+    IReadOnlyList<ThresholdEvaluation> Thresholds);
 
-    private static PixelScoreMaps PixelsOf(ScoredImages scored) =>
-        new(scored.Maps, scored.Masks, scored.Size, scored.Size, scored.Names, scored.IsAnomalous);
+/// <summary>
+/// Every metric of one cell, from one set of scores: each threshold method estimates its image and pixel thresholds
+/// once on the validation images; then, for "all" and for each labelled defect category, the threshold-independent
+/// metrics and the metrics at those thresholds are computed on that subset of the test images.
+/// </summary>
+public sealed record CellEvaluation(IReadOnlyList<SubsetEvaluation> Subsets)
+{
+    public static CellEvaluation Evaluate(
+        ScoredImages validation,
+        ScoredImages test,
+        IEnumerable<string> thresholdMethods,
+        Func<string, ProductLabel?>? labelOf = null)
+    {
+        var validationPixels = validation.Pixels();
+        var thresholds = thresholdMethods.Select(method => (
+            Method: method,
+            Image: ThresholdMethods.Estimate(method, validation.ImageScores, validation.IsAnomalous, validation.Names),
+            Pixel: ThresholdMethods.Estimate(method, validationPixels))).ToList();
+
+        var subsets = DefectBreakdown.Subsets(test.Names, test.IsAnomalous, labelOf).Select(subset =>
+        {
+            var images = subset.DefectCategory == DefectBreakdown.All ? test : test.Subset(subset.Indices);
+            var pixels = images.Pixels();
+            return new SubsetEvaluation(
+                subset,
+                images.Count - images.AnomalousCount,
+                images.AnomalousCount,
+                SetMetrics.Compute(images),
+                thresholds.Select(t => new ThresholdEvaluation(
+                    t.Method,
+                    t.Image,
+                    t.Pixel,
+                    InferenceMetrics.AtImageThreshold(images.ImageScores, images.IsAnomalous, t.Image, images.Names),
+                    InferenceMetrics.AtPixelThreshold(pixels, t.Pixel))).ToList());
+        }).ToList();
+        return new CellEvaluation(subsets);
+    }
 }

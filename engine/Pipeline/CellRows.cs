@@ -4,7 +4,7 @@ using Farm.Engine.Results;
 
 namespace Farm.Engine.Pipeline;
 
-/// <summary>Turns one cell's evaluation into its result rows: one per threshold method.</summary>
+/// <summary>Turns one cell's evaluation into its result rows: one per reported subset × threshold method.</summary>
 internal static class CellRows
 {
     public static string FarmVersion { get; } =
@@ -18,7 +18,7 @@ internal static class CellRows
         var split = request.Split;
         var created = DateTime.UtcNow;
         var weightsSha256 = cell.Model.WeightsPath is { } weights ? FileHashes.Sha256(weights) : null;
-        return evaluation.Thresholds.Select(threshold => new ResultRow
+        return evaluation.Subsets.SelectMany(subset => subset.Thresholds.Select(threshold => new ResultRow
         {
             SweepId = request.SweepId,
             SweepName = request.SweepName,
@@ -28,6 +28,8 @@ internal static class CellRows
             DatasetFormat = cell.DatasetFormat,
             DatasetHash = request.DatasetHash,
             Category = cell.Category,
+            DefectCategory = subset.Subset.DefectCategory,
+            Background = subset.Subset.Background,
             Experiment = cell.Condition.Experiment,
             ConditionParameter = cell.Condition.Parameter,
             ConditionSeed = cell.Condition.Seed,
@@ -39,15 +41,15 @@ internal static class CellRows
             ThresholdMethod = threshold.Method,
             ImageThreshold = threshold.ImageThreshold,
             PixelThreshold = threshold.PixelThreshold,
-            ImageAuroc = evaluation.Image.Auroc,
-            ImageAupr = evaluation.Image.Aupr,
-            ImageF1Max = evaluation.Image.F1Max,
-            ImagePg2 = evaluation.Image.Pg2,
-            ImagePb2 = evaluation.Image.Pb2,
-            PixelAuroc = evaluation.Pixel.Auroc,
-            PixelAupro = evaluation.Pixel.Aupro,
-            PixelF1Max = evaluation.Pixel.F1Max,
-            PixelIouMax = evaluation.Pixel.IouMax,
+            ImageAuroc = subset.Metrics.Image.Auroc,
+            ImageAupr = subset.Metrics.Image.Aupr,
+            ImageF1Max = subset.Metrics.Image.F1Max,
+            ImagePg2 = subset.Metrics.Image.Pg2,
+            ImagePb2 = subset.Metrics.Image.Pb2,
+            PixelAuroc = subset.Metrics.Pixel.Auroc,
+            PixelAupro = subset.Metrics.Pixel.Aupro,
+            PixelF1Max = subset.Metrics.Pixel.F1Max,
+            PixelIouMax = subset.Metrics.Pixel.IouMax,
             PixelPrecision = threshold.Pixel.Precision,
             PixelRecall = threshold.Pixel.Recall,
             PixelF1 = threshold.Pixel.F1,
@@ -57,14 +59,14 @@ internal static class CellRows
             ImageFnr = threshold.Image.FalseNegativeRate,
             NTrain = split.Train.Count,
             NValidation = split.Validation.Count,
-            NTestNormal = split.Test.Count(s => !s.IsAnomalous),
-            NTestAnomalous = split.Test.Count(s => s.IsAnomalous),
+            NTestNormal = subset.NormalCount,
+            NTestAnomalous = subset.AnomalousCount,
             FitSeconds = timings.FitSeconds,
             PredictSeconds = timings.PredictSeconds,
             MetricsSeconds = timings.MetricsSeconds,
             TotalSeconds = timings.TotalSeconds,
             FarmVersion = FarmVersion,
             CreatedUtc = created,
-        }).ToList();
+        })).ToList();
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Farm.Engine.Data;
+using Farm.Engine.Data.Synthetic;
+using Farm.Engine.Evaluation;
 using Farm.Engine.Imaging;
 using Farm.Engine.Models;
 using Farm.Engine.Results;
@@ -18,21 +20,6 @@ public sealed record CellRunRequest(
     string? DatasetHash);
 
 public sealed record CellRunSummary(int Rows, double FitSeconds, double PredictSeconds, double MetricsSeconds, double TotalSeconds);
-
-/// <summary>
-/// Scores of one split part: per image its name, label, image score, S×S anomaly map and S×S ground-truth mask.
-/// </summary>
-public sealed record ScoredImages(
-    IReadOnlyList<ImageSample> Samples,
-    float[] ImageScores,
-    IReadOnlyList<float[]> Maps,
-    IReadOnlyList<bool[]> Masks,
-    int Size)
-{
-    public bool[] IsAnomalous => Samples.Select(s => s.IsAnomalous).ToArray();
-
-    public IReadOnlyList<string> Names => Samples.Select(s => s.RelativePath).ToList();
-}
 
 /// <summary>
 /// Runs one cell synchronously on the calling thread: fit the model once on the training images, score validation
@@ -58,7 +45,7 @@ public static class CellRunner
         predictClock.Stop();
 
         var metricsClock = Stopwatch.StartNew();
-        var evaluation = CellEvaluation.Evaluate(validation, test, cell.Thresholds);
+        var evaluation = CellEvaluation.Evaluate(validation, test, cell.Thresholds, LabelsFor(request));
         metricsClock.Stop();
 
         var timings = new CellTimings(fitClock.Elapsed.TotalSeconds, predictClock.Elapsed.TotalSeconds,
@@ -98,7 +85,15 @@ public static class CellRunner
             masks.AddRange(loaded.Select(l => Preprocessing.ResizeMask(l.Mask, size).Pixels));
         }
 
-        return new ScoredImages(samples, scores.ToArray(), maps, masks, size);
+        return new ScoredImages(samples.Select(s => s.RelativePath).ToList(), samples.Select(s => s.IsAnomalous).ToArray(),
+            scores.ToArray(), maps, masks, size, size);
+    }
+
+    /// <summary>The spec's labels CSV, else <c>labels.csv</c> in the dataset folder (the generator writes one), else none.</summary>
+    private static Func<string, ProductLabel?>? LabelsFor(CellRunRequest request)
+    {
+        var path = request.Cell.LabelsPath ?? Path.Combine(request.Split.Category.DatasetRoot, SyntheticDatasetGenerator.LabelsFileName);
+        return File.Exists(path) ? DefectBreakdown.ByPath(ProductLabels.Read(path)) : null;
     }
 }
 

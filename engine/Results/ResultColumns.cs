@@ -24,6 +24,7 @@ public static class ResultColumns
         Text("dataset_hash", r => r.DatasetHash, nullable: true),
         Text("category", r => r.Category),
         Text("defect_category", r => r.DefectCategory),
+        new ValueColumn<bool>(new DataField<bool>("background", true), r => r.Background),
         Text("experiment", r => r.Experiment),
         Text("condition_parameter", r => r.ConditionParameter, nullable: true),
         Int("condition_seed", r => r.ConditionSeed, nullable: true),

@@ -19,6 +19,9 @@ public sealed record ResultRow
     public string? DatasetHash { get; init; }
     public required string Category { get; init; }
     public string DefectCategory { get; init; } = AllDefects;
+
+    /// <summary>The product's background flag from the labels (object on a backdrop = true); null without labels.</summary>
+    public bool? Background { get; init; }
     public required string Experiment { get; init; }
     public string? ConditionParameter { get; init; }
     public int? ConditionSeed { get; init; }

@@ -127,6 +127,7 @@ public static class ResultsParquet
                 DatasetHash = c.NullableText("dataset_hash", i),
                 Category = c.Text("category", i),
                 DefectCategory = c.Text("defect_category", i),
+                Background = c.Value<bool>("background", i),
                 Experiment = c.Text("experiment", i),
                 ConditionParameter = c.NullableText("condition_parameter", i),
                 ConditionSeed = c.Value<int>("condition_seed", i),

@@ -18,7 +18,7 @@ public sealed partial record CellSpec
     public string ToJson() => JsonSerializer.Serialize(new CellJson(
         SweepName, DatasetName, DatasetFormat, DatasetPath, Synthetic, Category, Condition,
         new ModelJson(Model.Name, Model.Backbone, Model.WeightsPath, Model.Options.ToDictionary()),
-        Seed, ImageSize, BatchSize, [.. Thresholds], Validation), JsonOptions);
+        Seed, ImageSize, BatchSize, [.. Thresholds], Validation, LabelsPath), JsonOptions);
 
     public static CellSpec FromJson(string json)
     {
@@ -28,7 +28,8 @@ public sealed partial record CellSpec
             cell.SweepName, cell.DatasetName, cell.DatasetFormat, cell.DatasetPath, cell.Synthetic, cell.Category,
             cell.Condition,
             new ModelSpec(cell.Model.Name, cell.Model.Backbone, cell.Model.WeightsPath, new OptionMap(cell.Model.Options)),
-            cell.Seed, cell.ImageSize, cell.BatchSize, cell.Thresholds.ToEquatableArray(), cell.Validation);
+            cell.Seed, cell.ImageSize, cell.BatchSize, cell.Thresholds.ToEquatableArray(), cell.Validation,
+            cell.LabelsPath);
     }
 
     private sealed record ModelJson(string Name, string Backbone, string? WeightsPath, Dictionary<string, string> Options);
@@ -46,5 +47,6 @@ public sealed partial record CellSpec
         int ImageSize,
         int BatchSize,
         string[] Thresholds,
-        ValidationSpec Validation);
+        ValidationSpec Validation,
+        string? LabelsPath);
 }

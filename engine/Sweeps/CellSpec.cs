@@ -36,7 +36,8 @@ public sealed partial record CellSpec(
     int ImageSize,
     int BatchSize,
     EquatableArray<string> Thresholds,
-    ValidationSpec Validation)
+    ValidationSpec Validation,
+    string? LabelsPath = null)
 {
     /// <summary>
     /// <c>dataset/category/condition/model/seedN</c>. Each segment keeps only [A-Za-z0-9_.-] and writes any other byte
@@ -74,6 +75,10 @@ public sealed partial record CellSpec(
                 json.WriteEndObject();
             }
             json.WriteString("category", Category);
+            if (LabelsPath is not null)
+            {
+                json.WriteString("labels", LabelsPath);
+            }
             json.WriteEndObject();
             json.WriteStartObject("condition");
             json.WriteString("experiment", Condition.Experiment);

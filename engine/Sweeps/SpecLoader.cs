@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Farm.Engine.Data;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -79,7 +80,7 @@ public static partial class SpecLoader
     {
         public static readonly string[] Sweep =
             ["name", "output", "image_size", "seeds", "batch_size", "datasets", "models", "thresholds", "validation"];
-        public static readonly string[] Dataset = ["name", "format", "path", "categories", "synthetic"];
+        public static readonly string[] Dataset = ["name", "format", "path", "categories", "synthetic", "labels"];
         public static readonly string[] Synthetic = ["seed", "size", "train", "test_good", "per_defect"];
         public static readonly string[] Model = ["name", "backbone", "weights", "options"];
         public static readonly string[] Validation = ["anomalous", "normal", "seed"];
@@ -269,7 +270,20 @@ public static partial class SpecLoader
             {
                 synthetic = ReadSynthetic(syntheticNode, map.PathOf("synthetic"), validation, node);
             }
-            return new DatasetSpec(name, format, path, categories, synthetic);
+            string? labels = null;
+            if (OptionalString(map, "labels") is { } labelsText)
+            {
+                labels = ResolvePath(labelsText);
+                if (!File.Exists(labels))
+                {
+                    throw Error(map.PathOf("labels"), map.Node("labels"), $"labels file not found: {labels}");
+                }
+
+                // Read it now, so that a malformed labels CSV stops the run before any work (errors name file:line).
+                ProductLabels.Read(labels);
+            }
+
+            return new DatasetSpec(name, format, path, categories, synthetic, labels);
         }
 
         private SyntheticSpec ReadSynthetic(YamlNode? node, string at, ValidationSpec validation, YamlNode datasetNode)

@@ -26,7 +26,7 @@ public static class SweepPlan
                         {
                             cells.Add(new CellSpec(spec.Name, dataset.Name, dataset.Format, dataset.Path,
                                 dataset.Synthetic, category, condition, model, seed, spec.ImageSize, spec.BatchSize,
-                                spec.Thresholds, spec.Validation));
+                                spec.Thresholds, spec.Validation, dataset.Labels));
                         }
                     }
                 }

@@ -23,14 +23,16 @@ public sealed record SweepSpec(
 
 /// <summary>
 /// A dataset of a sweep. <c>Path</c> is absolute; <c>Categories</c> lists the categories to run in spec order (null: every
-/// category found); <c>Synthetic</c> holds generator settings (defaults applied) exactly when the format is generated.
+/// category found); <c>Synthetic</c> holds generator settings (defaults applied) exactly when the format is generated;
+/// <c>Labels</c> is a product-agnostic labels CSV (null: <c>labels.csv</c> in the dataset folder when it exists).
 /// </summary>
 public sealed record DatasetSpec(
     string Name,
     string Format,
     string Path,
     EquatableArray<string>? Categories,
-    SyntheticSpec? Synthetic);
+    SyntheticSpec? Synthetic,
+    string? Labels = null);
 
 /// <summary>How a synthetic dataset is generated when its folder is absent. Counts are per category.</summary>
 public sealed record SyntheticSpec(int Seed = 0, int Size = 128, int Train = 24, int TestGood = 8, int PerDefect = 3);

@@ -25,20 +25,23 @@ public sealed class EndToEndTests : IDisposable
         var glob = Path.Combine(root, "results", "**", "*.parquet").Replace("'", "''");
         command.CommandText = $"""
             SELECT count(*), count(DISTINCT cell_id), count(DISTINCT threshold_method), min(image_auroc), max(image_auroc),
-                   count(pixel_aupro), min(model), min(dataset), min(category)
+                   count(pixel_aupro), min(model), min(dataset), min(category), count(DISTINCT defect_category),
+                   bool_and(background)
             FROM read_parquet('{glob}')
             """;
         using var reader = command.ExecuteReader();
         Assert.True(reader.Read());
-        Assert.Equal(2L * 3, reader.GetInt64(0)); // 2 seeds × 3 threshold methods
+        Assert.Equal(2L * 3 * 5, reader.GetInt64(0)); // 2 seeds × 3 threshold methods × ("all" + 4 defect categories)
         Assert.Equal(2L, reader.GetInt64(1));
         Assert.Equal(3L, reader.GetInt64(2));
         Assert.InRange(reader.GetDouble(3), 0.0, 1.0);
         Assert.InRange(reader.GetDouble(4), 0.0, 1.0);
-        Assert.Equal(6L, reader.GetInt64(5));
+        Assert.Equal(30L, reader.GetInt64(5));
         Assert.Equal("padim", reader.GetString(6));
         Assert.Equal("synth", reader.GetString(7));
         Assert.Equal("widget", reader.GetString(8));
+        Assert.Equal(5L, reader.GetInt64(9));
+        Assert.True(reader.GetBoolean(10)); // the widget is an object on a backdrop
 
         var table = await FarmProcess.RunAsync(root, "table", Path.Combine(root, "results"), "--metric", "pixel_auroc");
         Assert.True(table.ExitCode == 0, table.ToString());

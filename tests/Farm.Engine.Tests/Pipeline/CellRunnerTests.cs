@@ -45,7 +45,7 @@ public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<Pip
     {
         var (rows, summary) = RunCell(product, seed: 0);
 
-        var row = rows[0];
+        var row = rows.First(r => r.DefectCategory == "all");
         Assert.True(row.ImageAuroc >= 0.75, $"image AUROC {row.ImageAuroc:F3} < 0.75 on {product}");
         Assert.True(row.PixelAuroc >= 0.90, $"pixel AUROC {row.PixelAuroc:F3} < 0.90 on {product}");
         Assert.True(row.PixelAupro >= 0.50, $"pixel AUPRO {row.PixelAupro:F3} < 0.50 on {product}");
@@ -55,7 +55,8 @@ public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<Pip
     [Fact]
     public void OneRowPerThresholdMethodSharingTheThresholdIndependentMetrics()
     {
-        var (rows, _) = RunCell("fabric", seed: 1);
+        var (allRows, _) = RunCell("fabric", seed: 1);
+        var rows = allRows.Where(r => r.DefectCategory == "all").ToList();
 
         Assert.Equal(ThresholdMethodsUsed, rows.Select(r => r.ThresholdMethod));
         Assert.Single(rows.Select(r => (r.ImageAuroc, r.PixelAuroc, r.PixelAupro, r.ImageAupr)).Distinct());
@@ -73,6 +74,24 @@ public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<Pip
         });
         // Different methods pick different thresholds from the same validation scores.
         Assert.True(rows.Select(r => r.PixelThreshold).Distinct().Count() > 1);
+    }
+
+    [Theory]
+    [InlineData("widget", true)]
+    [InlineData("fabric", false)]
+    public void LabelledDefectCategoriesGetTheirOwnRows(string product, bool background)
+    {
+        var (rows, _) = RunCell(product, seed: 0);
+        var f1max = rows.Where(r => r.ThresholdMethod == "f1max").ToDictionary(r => r.DefectCategory);
+
+        Assert.Equal(["all", "structural", "surface", "contamination", "combined"], f1max.Keys);
+        Assert.All(f1max.Values, r => Assert.Equal(background, r.Background));
+        // A category is its anomalous images against every normal image.
+        Assert.All(f1max.Values, r => Assert.Equal(f1max["all"].NTestNormal, r.NTestNormal));
+        Assert.Equal(f1max["all"].NTestAnomalous, f1max.Values.Where(r => r.DefectCategory != "all").Sum(r => r.NTestAnomalous));
+        // Thresholds come from the validation split once; every subset is judged at the same ones.
+        Assert.Single(f1max.Values.Select(r => r.PixelThreshold).Distinct());
+        Assert.Equal(ThresholdMethodsUsed.Length * f1max.Count, rows.Count);
     }
 
     [Fact]

@@ -139,6 +139,7 @@ public class ResultsParquetTests
                 "string" => "VARCHAR",
                 "int32" => "INTEGER",
                 "double" => "DOUBLE",
+                "boolean" => "BOOLEAN",
                 "timestamp (µs, UTC)" => "TIMESTAMP WITH TIME ZONE",
                 _ => throw new InvalidDataException($"undocumented type '{type}' of {name}"),
             };

@@ -1,0 +1,74 @@
+using Farm.Engine.Metrics;
+
+namespace Farm.Engine.Evaluation;
+
+/// <summary>
+/// Scores of a set of images: per image its name (for error messages and labels), label, image score, and an anomaly
+/// map and ground-truth mask of Width × Height, row-major. Produced by a cell's model or read by `farm evaluate`.
+/// </summary>
+public sealed record ScoredImages
+{
+    public ScoredImages(
+        IReadOnlyList<string> names,
+        bool[] isAnomalous,
+        float[] imageScores,
+        IReadOnlyList<float[]> maps,
+        IReadOnlyList<bool[]> masks,
+        int width,
+        int height)
+    {
+        var count = names.Count;
+        if (isAnomalous.Length != count || imageScores.Length != count || maps.Count != count || masks.Count != count)
+        {
+            throw new ArgumentException(
+                $"scored images disagree in count: {count} names, {isAnomalous.Length} labels, {imageScores.Length} " +
+                $"scores, {maps.Count} maps, {masks.Count} masks");
+        }
+
+        Names = names;
+        IsAnomalous = isAnomalous;
+        ImageScores = imageScores;
+        Maps = maps;
+        Masks = masks;
+        Width = width;
+        Height = height;
+    }
+
+    public IReadOnlyList<string> Names { get; }
+
+    public bool[] IsAnomalous { get; }
+
+    public float[] ImageScores { get; }
+
+    public IReadOnlyList<float[]> Maps { get; }
+
+    public IReadOnlyList<bool[]> Masks { get; }
+
+    public int Width { get; }
+
+    public int Height { get; }
+
+    public int Count => Names.Count;
+
+    public int AnomalousCount => IsAnomalous.Count(a => a);
+
+    /// <summary>The images at <paramref name="indices"/>, sharing (not copying) their maps and masks.</summary>
+    public ScoredImages Subset(IReadOnlyList<int> indices) => new(
+        indices.Select(i => Names[i]).ToList(),
+        indices.Select(i => IsAnomalous[i]).ToArray(),
+        indices.Select(i => ImageScores[i]).ToArray(),
+        indices.Select(i => Maps[i]).ToList(),
+        indices.Select(i => Masks[i]).ToList(),
+        Width,
+        Height);
+
+    public PixelScoreMaps Pixels() => new(Maps, Masks, Width, Height, Names, IsAnomalous);
+}
+
+/// <summary>The threshold-independent metrics of one set of scored images.</summary>
+public sealed record SetMetrics(ImageMetricValues Image, PixelMetricValues Pixel)
+{
+    public static SetMetrics Compute(ScoredImages images) => new(
+        ImageMetrics.Compute(images.ImageScores, images.IsAnomalous, images.Names),
+        PixelMetricSuite.Compute(images.Pixels()));
+}
