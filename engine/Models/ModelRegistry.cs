@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Farm.Engine.Models.Padim;
 
 namespace Farm.Engine.Models;
@@ -5,15 +6,24 @@ namespace Farm.Engine.Models;
 /// <summary>Models by name, as specs and the CLI name them. Tests are parametrised over <see cref="Names"/>.</summary>
 public static class ModelRegistry
 {
-    private static readonly Dictionary<string, Func<ModelOptions, IAnomalyDetector>> Factories =
+    private static readonly ConcurrentDictionary<string, Func<ModelOptions, IAnomalyDetector>> Factories =
         new(StringComparer.OrdinalIgnoreCase)
         {
             [PadimDetector.ModelName] = options => new PadimDetector(options),
         };
 
-    public static IReadOnlyCollection<string> Names => Factories.Keys;
+    public static IReadOnlyCollection<string> Names => [.. Factories.Keys.Order(StringComparer.Ordinal)];
 
     public static bool Contains(string name) => Factories.ContainsKey(name);
+
+    /// <summary>Adds a model under a new name (a plug-in, or an instrumented model in tests).</summary>
+    public static void Register(string name, Func<ModelOptions, IAnomalyDetector> factory)
+    {
+        if (!Factories.TryAdd(name, factory))
+        {
+            throw new ArgumentException($"a model named '{name}' is already registered", nameof(name));
+        }
+    }
 
     public static IAnomalyDetector Create(string name, ModelOptions options) =>
         Factories.TryGetValue(name, out var factory)
