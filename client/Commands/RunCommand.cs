@@ -169,6 +169,16 @@ internal static class SweepSummary
         {
             console.WriteLine();
             console.WriteLine(SummaryTable.Build(rows, new SummaryTableOptions()).ToMarkdown());
+            if (rows.Any(r => r.DefectCategory != ResultRow.AllDefects))
+            {
+                console.WriteLine();
+                console.WriteLine(SummaryTable.Build(rows, new SummaryTableOptions
+                {
+                    DefectCategory = null,
+                    RowColumns = ["model", "category"],
+                    ColumnColumns = ["defect_category"],
+                }).ToMarkdown());
+            }
         }
     }
 

@@ -19,9 +19,14 @@ internal static class TableCommand
             DefaultValueFactory = _ => string.Join('/', defaults.ColumnColumns),
         };
         var threshold = new Option<string?>("--threshold") { Description = "Only rows of this threshold method." };
+        var defects = new Option<string>("--defect-category")
+        {
+            Description = "Only rows of this defect category ('all' = overall); 'any' keeps every category, e.g. for --cols defect_category.",
+            DefaultValueFactory = _ => ResultRow.AllDefects,
+        };
         var command = new Command("table", "Print a Markdown table of one metric, mean ± std over seeds.")
         {
-            results, metric, rows, cols, threshold,
+            results, metric, rows, cols, threshold, defects,
         };
         command.SetAction((parse, _) => CliErrors.Guard(() =>
         {
@@ -43,6 +48,7 @@ internal static class TableCommand
                 RowColumns = parse.GetRequiredValue(rows).Split('/'),
                 ColumnColumns = parse.GetRequiredValue(cols).Split('/'),
                 ThresholdMethod = parse.GetValue(threshold),
+                DefectCategory = parse.GetRequiredValue(defects) is "any" ? null : parse.GetRequiredValue(defects),
             };
             Console.WriteLine(SummaryTable.Build(loaded, options).ToMarkdown());
             return Task.FromResult(CliErrors.Success);

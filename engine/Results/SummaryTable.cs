@@ -17,7 +17,8 @@ public sealed record SummaryTableOptions
     /// <summary>Required for threshold-dependent metrics; optional (any one row per cell is used) otherwise.</summary>
     public string? ThresholdMethod { get; init; }
 
-    public string DefectCategory { get; init; } = ResultRow.AllDefects;
+    /// <summary>Rows of this defect category only; null keeps all (to put defect_category on an axis).</summary>
+    public string? DefectCategory { get; init; } = ResultRow.AllDefects;
 
     /// <summary>Show metrics × 100, as papers do. Off for non-[0, 1] columns such as thresholds or seconds.</summary>
     public bool AsPercent { get; init; } = true;
@@ -77,9 +78,9 @@ public sealed class SummaryTable
         var columnColumns = options.ColumnColumns.Select(ResultColumns.Find).ToList();
 
         var runs = rows
-            .Where(r => r.DefectCategory == options.DefectCategory)
+            .Where(r => options.DefectCategory is null || r.DefectCategory == options.DefectCategory)
             .Where(r => options.ThresholdMethod is null || r.ThresholdMethod == options.ThresholdMethod)
-            .GroupBy(r => r.ConfigHash)
+            .GroupBy(r => (r.ConfigHash, r.DefectCategory))
             .Select(g => g
                 .OrderByDescending(r => r.CreatedUtc)
                 .ThenByDescending(r => r.SweepId, StringComparer.Ordinal)
@@ -146,7 +147,7 @@ public sealed class SummaryTable
             .Append(Options.AsPercent ? " (%)" : "")
             .Append(": mean ± sample std (n − 1) over seeds, ").Append(seeds)
             .Append("; threshold method: ").Append(Options.ThresholdMethod ?? "any (metric does not depend on it)")
-            .Append("; defect category: ").Append(Options.DefectCategory).Append('.');
+            .Append("; defect category: ").Append(Options.DefectCategory ?? "any").Append('.');
 
         var markdown = new StringBuilder().AppendLine(caption.ToString()).AppendLine();
         var header = Escape(string.Join("/", Options.RowColumns));

@@ -18,6 +18,24 @@ public class SummaryTableTests
     ];
 
     [Fact]
+    public void DefectCategoriesCanBeAColumnAxis()
+    {
+        // One cell per seed with an "all" row and a "surface" row per threshold method, as the pipeline writes them.
+        var rows = new[] { (0, 0.9, 0.7), (1, 0.8, 0.5) }.SelectMany(run =>
+            Cell("padim", "bottle", run.Item1, run.Item2).Concat(
+                Cell("padim", "bottle", run.Item1, run.Item3).Select(r => r with { DefectCategory = "surface" })));
+
+        var overall = SummaryTable.Build(rows);
+        var byCategory = SummaryTable.Build(rows, new SummaryTableOptions { DefectCategory = null, ColumnColumns = ["defect_category"] });
+
+        Assert.Equal(0.85, overall["padim", "mvtec/bottle"]!.Mean, 12);
+        Assert.Equal(["all", "surface"], byCategory.ColumnKeys);
+        Assert.Equal(2, byCategory["padim", "surface"]!.Count);
+        Assert.Equal(0.6, byCategory["padim", "surface"]!.Mean, 12);
+        Assert.Equal(0.85, byCategory["padim", "all"]!.Mean, 12);
+    }
+
+    [Fact]
     public void CellsAreMeanAndSampleStdOverSeedsCountingEachCellOnce()
     {
         var table = SummaryTable.Build(PaperRows());
