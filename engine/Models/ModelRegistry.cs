@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Farm.Engine.Models.Padim;
+using Farm.Engine.Models.PatchCore;
 
 namespace Farm.Engine.Models;
 
@@ -10,6 +11,7 @@ public static class ModelRegistry
         new(StringComparer.OrdinalIgnoreCase)
         {
             [PadimDetector.ModelName] = options => new PadimDetector(options),
+            [PatchCoreDetector.ModelName] = options => new PatchCoreDetector(options),
         };
 
     public static IReadOnlyCollection<string> Names => [.. Factories.Keys.Order(StringComparer.Ordinal)];

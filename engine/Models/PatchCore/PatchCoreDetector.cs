@@ -1,0 +1,217 @@
+using System.Runtime.InteropServices;
+using Farm.Engine.Backbones;
+using Farm.Engine.Models.Components;
+using static TorchSharp.torch;
+
+namespace Farm.Engine.Models.PatchCore;
+
+/// <summary>
+/// The "patchcore" model of <see cref="ModelRegistry"/>: builds the backbone (seeded random init, or pretrained
+/// weights from <see cref="ModelOptions.WeightsPath"/>), collects the training patch features, picks the memory bank
+/// by greedy k-center coreset selection and scores batches.
+/// Settings: <c>coreset_ratio</c> (fraction of the training patches kept, in (0, 1]; default 0.1; 1 keeps all and
+/// skips the selection), <c>num_neighbors</c> (k of the image-score reweighting; default 9), <c>projection_dim</c>
+/// (the selection runs on features projected to this many dimensions by a seeded Gaussian random projection;
+/// default 128, the dimension of the PatchCore authors' implementation; 0 selects on the raw features).
+/// Why a dense Gaussian projection: one seeded draw, Johnson-Lindenstrauss guarantees as good as anomalib's sparse
+/// projection, and at 128 dimensions the projection itself costs less than one backbone layer.
+/// Memory: the fit keeps every training patch feature (N·h·w·C float32, needed to build the bank) plus their
+/// projections; the selection and the scoring work in chunks under a byte budget.
+/// </summary>
+public sealed class PatchCoreDetector : IAnomalyDetector
+{
+    public const string ModelName = "patchcore";
+
+    public const int MinImageSize = 32;
+
+    public static IReadOnlyList<string> SettingKeys { get; } = ["coreset_ratio", "num_neighbors", "projection_dim"];
+
+    private const ulong ProjectionStream = 0x5041_5443_4850_524FUL;
+    private const ulong StartStream = 0x5041_5443_4853_5452UL;
+
+    private readonly int seed;
+
+    public PatchCoreDetector(ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var reader = new OptionReader(ModelName, options, SettingKeys);
+        if (options.ImageSize < MinImageSize)
+        {
+            throw new FarmException($"patchcore needs an image size of at least {MinImageSize}, got {options.ImageSize}", field: "image_size");
+        }
+
+        CoresetRatio = reader.Double("coreset_ratio", 0.1, double.Epsilon, 1.0);
+        ProjectionDim = reader.Int("projection_dim", 128, 0, 65536);
+        var neighbours = reader.Int("num_neighbors", 9, 1, 10_000);
+        seed = options.Seed;
+
+        var backbone = BackboneRegistry.Create(options.Backbone, options.Seed);
+        try
+        {
+            if (options.WeightsPath is not null)
+            {
+                BackboneWeights.Load(backbone, options.WeightsPath);
+            }
+
+            Model = new PatchCoreModel(backbone, options.ImageSize, neighbours);
+        }
+        catch
+        {
+            backbone.Dispose();
+            throw;
+        }
+    }
+
+    public string Name => ModelName;
+
+    /// <summary>The fitted module (e.g. to save its state dict). Owned by this detector.</summary>
+    public PatchCoreModel Model { get; }
+
+    public double CoresetRatio { get; }
+
+    public int ProjectionDim { get; }
+
+    /// <summary>Indices of the memory-bank rows among all training patches (selection order); empty before Fit.</summary>
+    public IReadOnlyList<long> CoresetIndices { get; private set; } = [];
+
+    /// <summary>Training patches seen by Fit.</summary>
+    public long TrainingPatches { get; private set; }
+
+    /// <summary>Memory-bank size for n training patches: all when the ratio is 1, else max(1, ⌊n·ratio⌋) (anomalib's int()).</summary>
+    public static long CoresetSize(long patches, double ratio) =>
+        ratio >= 1.0 ? patches : Math.Clamp((long)Math.Floor(patches * ratio), 1, patches);
+
+    /// <summary>The seeded projection [C, dim] the selection uses (its own stream: independent of the backbone init).</summary>
+    public static Tensor CoresetProjection(int channels, int dim, int seed)
+    {
+        using var generator = SeedStream.Create(seed, ProjectionStream);
+        return RandomProjection.Gaussian(channels, dim, generator);
+    }
+
+    /// <summary>The seeded first centre of the selection among n training patches.</summary>
+    public static long FirstCentre(long patches, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(patches, 1);
+        using var generator = SeedStream.Create(seed, StartStream);
+        using var draw = randint(0, patches, [1], ScalarType.Int64, generator: generator);
+        return draw.item<long>();
+    }
+
+    /// <summary>Streams the batches once, keeping their patch features (and projections), then picks the bank.</summary>
+    public void Fit(IEnumerable<Tensor> normalBatches)
+    {
+        ArgumentNullException.ThrowIfNull(normalBatches);
+        if (Model.IsFitted)
+        {
+            throw new InvalidOperationException("PatchCore is already fitted");
+        }
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var projection = ProjectionDim > 0 && CoresetRatio < 1.0 ? CoresetProjection(Model.Channels, ProjectionDim, seed) : null;
+        var features = new List<Tensor>();
+        var projected = new List<Tensor>();
+        foreach (var batch in normalBatches)
+        {
+            CheckBatch(batch);
+            using var batchScope = NewDisposeScope();
+            var patches = Model.PatchFeatures(batch);
+            features.Add(patches.MoveToOuterDisposeScope());
+            if (projection is not null)
+            {
+                projected.Add(patches.matmul(projection).MoveToOuterDisposeScope());
+            }
+        }
+
+        var total = features.Sum(part => part.shape[0]);
+        if (total == 0)
+        {
+            throw new FarmException("PatchCore needs at least one training image");
+        }
+
+        var size = CoresetSize(total, CoresetRatio);
+        long[] indices;
+        if (size == total)
+        {
+            indices = [.. Enumerable.Range(0, checked((int)total)).Select(index => (long)index)];
+            Model.SetMemoryBank(features.Count == 1 ? features[0] : cat(features, 0));
+        }
+        else
+        {
+            var points = projection is not null ? cat(projected, 0) : cat(features, 0);
+            indices = KCenterGreedy.Select(points, checked((int)size), FirstCentre(total, seed));
+            Model.SetMemoryBank(GatherRows(features, indices));
+        }
+
+        CoresetIndices = indices;
+        TrainingPatches = total;
+    }
+
+    public ScoredBatch Predict(Tensor batch)
+    {
+        CheckBatch(batch);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var (maps, imageScores) = Model.forward(batch);
+        var count = (int)maps.shape[0];
+        var pixels = ImageSize * ImageSize;
+        var flat = maps.reshape(count, pixels).contiguous();
+        var scores = imageScores.contiguous().data<float>().ToArray();
+        // bytes is a view of the tensor's CPU storage: one copy per map into managed memory.
+        var values = MemoryMarshal.Cast<byte, float>(flat.bytes);
+        var result = new float[count][];
+        for (var i = 0; i < count; i++)
+        {
+            result[i] = values.Slice(i * pixels, pixels).ToArray();
+        }
+
+        return new ScoredBatch(scores, result, ImageSize, ImageSize);
+    }
+
+    public void Dispose() => Model.Dispose();
+
+    private int ImageSize => Model.ImageSize;
+
+    /// <summary>Rows of the concatenation of <paramref name="parts"/> at <paramref name="indices"/>, in that order, without concatenating the parts.</summary>
+    private static Tensor GatherRows(IReadOnlyList<Tensor> parts, long[] indices)
+    {
+        using var scope = NewDisposeScope();
+        var output = empty(indices.Length, parts[0].shape[1], parts[0].dtype);
+        var offset = 0L;
+        foreach (var part in parts)
+        {
+            var rows = part.shape[0];
+            var positions = new List<long>();
+            var local = new List<long>();
+            for (var i = 0; i < indices.Length; i++)
+            {
+                if (indices[i] >= offset && indices[i] < offset + rows)
+                {
+                    positions.Add(i);
+                    local.Add(indices[i] - offset);
+                }
+            }
+
+            if (positions.Count > 0)
+            {
+                output.index_copy_(0, tensor(positions.ToArray()), part.index_select(0, tensor(local.ToArray())));
+            }
+
+            offset += rows;
+        }
+
+        return output.MoveToOuterDisposeScope();
+    }
+
+    private void CheckBatch(Tensor batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.dim() != 4 || batch.shape[1] != 3 || batch.shape[2] != ImageSize || batch.shape[3] != ImageSize
+            || batch.shape[0] < 1 || batch.dtype != ScalarType.Float32 || batch.device_type != TorchSharp.DeviceType.CPU)
+        {
+            throw new ArgumentException(
+                $"expected a float32 CPU batch [B, 3, {ImageSize}, {ImageSize}], got {batch.dtype} [{string.Join(", ", batch.shape)}] on {batch.device_type}",
+                nameof(batch));
+        }
+    }
+}
