@@ -59,7 +59,7 @@ public class PadimSeparationTests(ITestOutputHelper output)
         Assert.Equal(0.75, Auroc([1, 3], [2, 4]));
     }
 
-    private static IEnumerable<Tensor> Batches(IReadOnlyList<RgbImage> images, int batchSize)
+    internal static IEnumerable<Tensor> Batches(IReadOnlyList<RgbImage> images, int batchSize)
     {
         for (var start = 0; start < images.Count; start += batchSize)
         {
@@ -69,7 +69,7 @@ public class PadimSeparationTests(ITestOutputHelper output)
         }
     }
 
-    private static List<float> Score(IAnomalyDetector detector, IReadOnlyList<RgbImage> images)
+    internal static List<float> Score(IAnomalyDetector detector, IReadOnlyList<RgbImage> images)
     {
         var scores = new List<float>();
         foreach (var batch in Batches(images, 6))
@@ -81,7 +81,7 @@ public class PadimSeparationTests(ITestOutputHelper output)
     }
 
     /// <summary>Diagonal-ish stripes (period ~8 px, random phase and slight angle) in a beige tint, with pixel noise.</summary>
-    private static RgbImage Texture(Random random)
+    internal static RgbImage Texture(Random random)
     {
         var pixels = new byte[Size * Size * 3];
         var angle = 0.6 + (random.NextDouble() * 0.1);
@@ -102,7 +102,7 @@ public class PadimSeparationTests(ITestOutputHelper output)
         return new RgbImage(Size, Size, pixels);
     }
 
-    private static RgbImage Defective(Random random, bool scratch)
+    internal static RgbImage Defective(Random random, bool scratch)
     {
         var image = Texture(random);
         var pixels = image.Pixels;
