@@ -8,29 +8,14 @@ using Farm.Engine.Tests.Data;
 namespace Farm.Engine.Tests.Pipeline;
 
 /// <summary>A synthetic dataset big enough for PaDiM to be judged on (128 px, 24 training images per product).</summary>
-public sealed class PipelineDatasetFixture : IDisposable
+public sealed class PipelineDatasetFixture() : SyntheticDatasetFixture(new SyntheticDatasetOptions
 {
-    private readonly DataTestFolder folder = new();
-
-    public PipelineDatasetFixture()
-    {
-        Root = folder.Combine("synthetic");
-        SyntheticDatasetGenerator.Generate(Root, new SyntheticDatasetOptions
-        {
-            Seed = 11,
-            Size = 128,
-            TrainCount = 24,
-            TestGoodCount = 12,
-            TestPerDefectType = 4,
-        });
-    }
-
-    public string Root { get; }
-
-    public string Output => folder.Combine("results");
-
-    public void Dispose() => folder.Dispose();
-}
+    Seed = 11,
+    Size = 128,
+    TrainCount = 24,
+    TestGoodCount = 12,
+    TestPerDefectType = 4,
+});
 
 public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<PipelineDatasetFixture>
 {
