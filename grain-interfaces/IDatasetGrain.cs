@@ -9,8 +9,10 @@ namespace Farm.GrainInterfaces;
 public interface IDatasetGrain : IGrainWithStringKey
 {
     [Alias("GetCategories")]
+    [ResponseTimeout(GrainTimeouts.Dataset)]
     Task<IReadOnlyList<string>> GetCategories(DatasetSource source);
 
     [Alias("GetSplit")]
+    [ResponseTimeout(GrainTimeouts.Dataset)]
     Task<DatasetSplit> GetSplit(DatasetSource source, string category, SplitRequest request);
 }

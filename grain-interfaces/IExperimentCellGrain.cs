@@ -9,5 +9,6 @@ namespace Farm.GrainInterfaces;
 public interface IExperimentCellGrain : IGrainWithStringKey
 {
     [Alias("Run")]
+    [ResponseTimeout(GrainTimeouts.Cell)]
     Task<CellOutcome> Run(CellAssignment assignment);
 }

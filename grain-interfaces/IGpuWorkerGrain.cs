@@ -7,7 +7,9 @@ namespace Farm.GrainInterfaces;
 [Alias("Farm.IGpuWorkerGrain")]
 public interface IGpuWorkerGrain : IGrainWithStringKey
 {
+    /// <remarks>A cell may train for hours; Orleans' default 30-second response timeout would abandon it.</remarks>
     [Alias("Execute")]
+    [ResponseTimeout(GrainTimeouts.Cell)]
     Task<CellOutcome> Execute(CellWork work);
 }
 

@@ -9,6 +9,7 @@ public interface ISweepGrain : IGrainWithStringKey
 {
     /// <summary>Expands the spec and starts dispatching; returns at once. Starting a started sweep is a no-op.</summary>
     [Alias("Start")]
+    [ResponseTimeout(GrainTimeouts.Dataset)]
     Task<SweepStatus> Start(SweepRequest request);
 
     [Alias("GetStatus")]

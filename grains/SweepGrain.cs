@@ -31,14 +31,37 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
     private DateTime? finishedUtc;
     private string? error;
     private bool cancelRequested;
+    private Task<SweepStatus>? starting;
 
-    public async Task<SweepStatus> Start(SweepRequest request)
+    /// <summary>
+    /// Concurrent calls share one start (the grain is reentrant, so a second call could otherwise expand and dispatch
+    /// every cell again while the first awaits its datasets); a start that failed may be tried again.
+    /// </summary>
+    public Task<SweepStatus> Start(SweepRequest request)
     {
         if (state != SweepState.NotStarted)
         {
-            return Status();
+            return Task.FromResult(Status());
         }
 
+        return starting ??= StartOnce(request);
+    }
+
+    private async Task<SweepStatus> StartOnce(SweepRequest request)
+    {
+        try
+        {
+            return await Expand(request);
+        }
+        catch
+        {
+            starting = null;
+            throw;
+        }
+    }
+
+    private async Task<SweepStatus> Expand(SweepRequest request)
+    {
         var spec = SpecLoader.Parse(request.SpecYaml, request.SpecPath);
         if (request.OutputOverride is { Length: > 0 } output)
         {

@@ -47,6 +47,11 @@ internal static class RunCommand
         var console = AnsiConsole.Console;
         console.MarkupLine($"[bold]farm run[/] {Markup.Escape(specFile.FullName)} · sweep [blue]{Markup.Escape(sweepId)}[/]");
 
+        foreach (var model in spec.Models.Where(m => m.WeightsPath is null))
+        {
+            RandomInitWarning.Print(console, $"{model.Name}'s {model.Backbone}", "seeded by each cell's seed");
+        }
+
         var clock = Stopwatch.StartNew();
         await using var cluster = await EmbeddedCluster.StartAsync(workers, cancellation);
         var sweep = cluster.Client.GetGrain<ISweepGrain>(sweepId);
@@ -165,6 +170,11 @@ internal static class SweepSummary
         }
 
         console.MarkupLine($"results: {Markup.Escape(status.ResultsDirectory)}");
+        if (rows.Any(r => r.WeightsSha256 is null))
+        {
+            console.MarkupLine("[yellow]note:[/] some rows come from randomly initialised backbones (weights_sha256 is null): " +
+                "not comparable to published results.");
+        }
         if (rows.Count > 0)
         {
             console.WriteLine();

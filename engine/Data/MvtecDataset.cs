@@ -11,7 +11,6 @@ public static class MvtecDataset
 {
     public const string NormalDefectType = "good";
 
-    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp"];
 
     /// <summary>The category folders under <paramref name="root"/> (those holding <c>train/good</c>), sorted ordinally.</summary>
     public static IReadOnlyList<string> ListCategories(string root)
@@ -41,7 +40,7 @@ public static class MvtecDataset
         var testFolder = Path.Combine(categoryFolder, "test");
         RequireFolder(testFolder, "test folder not found");
 
-        var train = ListImages(trainFolder)
+        var train = ImageIo.ListImages(trainFolder)
             .Select(path => NormalSample(fullRoot, path))
             .ToList();
         if (train.Count == 0)
@@ -53,7 +52,7 @@ public static class MvtecDataset
         foreach (var defectFolder in Directory.EnumerateDirectories(testFolder).Order(StringComparer.Ordinal))
         {
             var defectType = Path.GetFileName(defectFolder);
-            foreach (var imagePath in ListImages(defectFolder))
+            foreach (var imagePath in ImageIo.ListImages(defectFolder))
             {
                 test.Add(defectType == NormalDefectType
                     ? NormalSample(fullRoot, imagePath)
@@ -123,13 +122,6 @@ public static class MvtecDataset
                 maskPath);
         }
     }
-
-    // Hidden files are skipped: archives made on macOS carry "._000.png" resource forks that are not images.
-    private static IEnumerable<string> ListImages(string folder) =>
-        Directory.EnumerateFiles(folder)
-            .Where(path => !Path.GetFileName(path).StartsWith('.'))
-            .Where(path => ImageExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase))
-            .Order(StringComparer.Ordinal);
 
     private static string RelativeTo(string root, string path) =>
         Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');

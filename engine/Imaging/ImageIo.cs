@@ -10,6 +10,18 @@ namespace Farm.Engine.Imaging;
 /// </summary>
 public static class ImageIo
 {
+    public static IReadOnlyList<string> ImageExtensions { get; } = [".png", ".jpg", ".jpeg", ".bmp"];
+
+    /// <summary>
+    /// The image files directly in <paramref name="folder"/>, in ordinal order. Hidden files are skipped: archives
+    /// made on macOS carry "._000.png" resource forks that are not images.
+    /// </summary>
+    public static IEnumerable<string> ListImages(string folder) =>
+        Directory.EnumerateFiles(folder)
+            .Where(path => !Path.GetFileName(path).StartsWith('.'))
+            .Where(path => ImageExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
+
     /// <summary>Decodes an image to 8-bit RGB; grayscale, palette and RGBA images are converted.</summary>
     public static RgbImage ReadRgb(string path)
     {

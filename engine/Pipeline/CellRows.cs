@@ -35,6 +35,7 @@ internal static class CellRows
             ConditionSeed = cell.Condition.Seed,
             Model = cell.Model.Name,
             Backbone = cell.Model.Backbone,
+            WeightsFile = cell.Model.WeightsPath is { } file ? Path.GetFileName(file) : null,
             WeightsSha256 = weightsSha256,
             ImageSize = cell.ImageSize,
             Seed = cell.Seed,

@@ -6,7 +6,6 @@ using Farm.Engine.Imaging;
 using Farm.Engine.Models;
 using Farm.Engine.Results;
 using Farm.Engine.Sweeps;
-using TorchSharp;
 
 namespace Farm.Engine.Pipeline;
 
@@ -36,7 +35,8 @@ public static class CellRunner
         using var detector = ModelRegistry.Create(cell.Model.Name, options);
 
         var fitClock = Stopwatch.StartNew();
-        detector.Fit(TrainingBatches(request.Split.Train, cell.ImageSize, cell.BatchSize, cancellation));
+        detector.Fit(ImageBatches.Preprocessed(
+            request.Split.Train.Select(s => s.ImagePath).ToList(), cell.ImageSize, cell.BatchSize, cancellation));
         fitClock.Stop();
 
         var predictClock = Stopwatch.StartNew();
@@ -54,18 +54,6 @@ public static class CellRunner
         ResultsParquet.WriteCellFile(request.ResultPath, rows);
         return new CellRunSummary(rows.Count, timings.FitSeconds, timings.PredictSeconds, timings.MetricsSeconds,
             total.Elapsed.TotalSeconds);
-    }
-
-    /// <summary>Preprocessed batches of training images; each batch is disposed once the model has consumed it.</summary>
-    private static IEnumerable<torch.Tensor> TrainingBatches(
-        IReadOnlyList<ImageSample> samples, int size, int batchSize, CancellationToken cancellation)
-    {
-        foreach (var chunk in samples.Chunk(batchSize))
-        {
-            cancellation.ThrowIfCancellationRequested();
-            using var batch = Preprocessing.ToBatch(chunk.Select(s => ImageIo.ReadRgb(s.ImagePath)).ToList(), size);
-            yield return batch;
-        }
     }
 
     public static ScoredImages Score(

@@ -30,6 +30,7 @@ public static class ResultColumns
         Int("condition_seed", r => r.ConditionSeed, nullable: true),
         Text("model", r => r.Model),
         Text("backbone", r => r.Backbone),
+        Text("weights_file", r => r.WeightsFile, nullable: true),
         Text("weights_sha256", r => r.WeightsSha256, nullable: true),
         Int("image_size", r => r.ImageSize),
         Int("seed", r => r.Seed),

@@ -27,6 +27,8 @@ public sealed record ResultRow
     public int? ConditionSeed { get; init; }
     public required string Model { get; init; }
     public required string Backbone { get; init; }
+    /// <summary>File name of the backbone weights; null for a seeded random initialisation.</summary>
+    public string? WeightsFile { get; init; }
     public string? WeightsSha256 { get; init; }
     public required int ImageSize { get; init; }
     public required int Seed { get; init; }

@@ -133,6 +133,7 @@ public static class ResultsParquet
                 ConditionSeed = c.Value<int>("condition_seed", i),
                 Model = c.Text("model", i),
                 Backbone = c.Text("backbone", i),
+                WeightsFile = c.NullableText("weights_file", i),
                 WeightsSha256 = c.NullableText("weights_sha256", i),
                 ImageSize = c.Required<int>("image_size", i),
                 Seed = c.Required<int>("seed", i),

@@ -2,6 +2,7 @@ using Farm.Grains.Placement;
 using Farm.GrainInterfaces;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 using TorchSharp;
 
 namespace Farm.Grains.Hosting;
@@ -16,9 +17,24 @@ public static class FarmSiloBuilderExtensions
     {
         silo.Services.AddOptions<FarmSiloOptions>().Configure(options => configure?.Invoke(options));
         silo.Services.AddPlacementDirector<SiloBoundPlacement, SiloBoundPlacementDirector>();
+        silo.Services.AddFarmExceptions();
         silo.AddStartupTask(RegisterWorkerSlots);
         return silo;
     }
+
+    /// <summary>For a client of a Farm cluster: Farm's errors arrive with their messages (see AddFarmExceptions).</summary>
+    public static IClientBuilder AddFarmClient(this IClientBuilder client)
+    {
+        client.Services.AddFarmExceptions();
+        return client;
+    }
+
+    /// <summary>
+    /// Farm's exceptions (a bad image, a malformed spec) cross silo and client boundaries with their messages, which
+    /// name the file and field; without this Orleans has no codec for them and the message is lost.
+    /// </summary>
+    private static void AddFarmExceptions(this IServiceCollection services) =>
+        services.Configure<ExceptionSerializationOptions>(options => options.SupportedNamespacePrefixes.Add("Farm"));
 
     private static async Task RegisterWorkerSlots(IServiceProvider services, CancellationToken cancellation)
     {

@@ -60,6 +60,24 @@ public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoS
     }
 
     [Fact]
+    public async Task ConcurrentStartsShareOneStart()
+    {
+        using var sweep = new TinySweep(seeds: 2);
+        var sweepId = $"race-{Guid.NewGuid():N}";
+        var grain = fixture.Client.GetGrain<ISweepGrain>(sweepId);
+        var request = new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null);
+
+        var starts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => grain.Start(request)));
+        var status = await WaitUntilFinished(grain);
+
+        Assert.All(starts, s => Assert.Equal(2, s.TotalCells));
+        Assert.Equal(SweepState.Completed, status.State);
+        Assert.Equal(2, status.Outcomes.Count);
+        Assert.All(status.Outcomes, o => Assert.Equal(1, o.Attempt));
+        Assert.Equal(2, Directory.GetFiles(status.ResultsDirectory, "*.parquet", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
     public async Task CellRunTwiceKeepsOneResultFile()
     {
         using var sweep = new TinySweep(seeds: 1);

@@ -3,7 +3,8 @@ namespace Farm.Grains.Tests;
 /// <summary>A temp folder with a tiny synthetic sweep spec: 32-px images, one product, PaDiM, two seeds.</summary>
 internal sealed class TinySweep : IDisposable
 {
-    public TinySweep(string name = "tiny", int seeds = 2, string categories = "[fabric]", string format = "synthetic")
+    public TinySweep(string name = "tiny", int seeds = 2, string categories = "[fabric]", string format = "synthetic",
+        string model = "padim")
     {
         Root = Directory.CreateTempSubdirectory("farm-grains-").FullName;
         SpecPath = Path.Combine(Root, "spec.yaml");
@@ -24,7 +25,7 @@ internal sealed class TinySweep : IDisposable
                 categories: {{categories}}
                 {{synthetic}}
             models:
-              - name: padim
+              - name: {{model}}
                 options: { n_features: 40 }
             thresholds: [f1max, percentile]
             validation: { anomalous: 2, normal: 1 }

@@ -18,6 +18,7 @@ public sealed class TwoSiloClusterFixture : IAsyncLifetime
             options.WorkerSlots = 1;
             options.TorchThreads = 1;
         }));
+        builder.ConfigureClient(client => client.AddFarmClient());
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

@@ -8,29 +8,14 @@ using Farm.Engine.Tests.Data;
 namespace Farm.Engine.Tests.Pipeline;
 
 /// <summary>A synthetic dataset big enough for PaDiM to be judged on (128 px, 24 training images per product).</summary>
-public sealed class PipelineDatasetFixture : IDisposable
+public sealed class PipelineDatasetFixture() : SyntheticDatasetFixture(new SyntheticDatasetOptions
 {
-    private readonly DataTestFolder folder = new();
-
-    public PipelineDatasetFixture()
-    {
-        Root = folder.Combine("synthetic");
-        SyntheticDatasetGenerator.Generate(Root, new SyntheticDatasetOptions
-        {
-            Seed = 11,
-            Size = 128,
-            TrainCount = 24,
-            TestGoodCount = 12,
-            TestPerDefectType = 4,
-        });
-    }
-
-    public string Root { get; }
-
-    public string Output => folder.Combine("results");
-
-    public void Dispose() => folder.Dispose();
-}
+    Seed = 11,
+    Size = 128,
+    TrainCount = 24,
+    TestGoodCount = 12,
+    TestPerDefectType = 4,
+});
 
 public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<PipelineDatasetFixture>
 {
@@ -95,6 +80,27 @@ public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<Pip
     }
 
     [Fact]
+    public void RowsRecordTheWeightsFileAndItsSha256()
+    {
+        var weights = Path.Combine(dataset.Output, $"resnet18-{Guid.NewGuid():N}.safetensors");
+        Directory.CreateDirectory(dataset.Output);
+        using (var donor = Farm.Engine.Backbones.ResNet.ResNet18(seed: 42))
+        {
+            Farm.Engine.Backbones.SafeTensors.Save(weights, donor.state_dict());
+        }
+
+        var (rows, _) = RunCell("widget", seed: 0, weightsPath: weights);
+
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(weights)));
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(Path.GetFileName(weights), r.WeightsFile);
+            Assert.Equal(expected, r.WeightsSha256);
+            Assert.Equal("resnet18", r.Backbone);
+        });
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameScores()
     {
         var (first, _) = RunCell("widget", seed: 2);
@@ -106,11 +112,11 @@ public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<Pip
 
     private static readonly string[] ThresholdMethodsUsed = ["f1max", "iou", "normal-stats", "percentile", "fpr-bound"];
 
-    private (IReadOnlyList<ResultRow> Rows, CellRunSummary Summary) RunCell(string product, int seed)
+    private (IReadOnlyList<ResultRow> Rows, CellRunSummary Summary) RunCell(string product, int seed, string? weightsPath = null)
     {
         var cell = new CellSpec(
             "test", "synthetic", "synthetic", dataset.Root, null, product, ConditionSpec.None,
-            new ModelSpec("padim", "resnet18", null, OptionMap.Empty), seed, 128, 8,
+            new ModelSpec("padim", "resnet18", weightsPath, OptionMap.Empty), seed, 128, 8,
             ThresholdMethodsUsed.ToEquatableArray(), new ValidationSpec(2, 2));
         var split = DataSplitter.Split(MvtecDataset.LoadCategory(dataset.Root, product), seed, 2, 2);
         var path = Path.Combine(dataset.Output, $"{product}-{seed}-{Guid.NewGuid():N}.parquet");
