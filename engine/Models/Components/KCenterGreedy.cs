@@ -49,6 +49,9 @@ public static class KCenterGreedy
                 return selected;
             }
 
+            // Everything an iteration creates dies with it: small long-lived handles left between the large
+            // temporaries fragment the native heap (glibc then keeps gigabytes resident over a long selection).
+            using var iterationScope = NewDisposeScope();
             var centre = data[index];
             for (var start = 0L; start < rows; start += chunkRows)
             {
@@ -62,8 +65,7 @@ public static class KCenterGreedy
             // Below every distance: a selected point is never chosen again, even when all distances reach zero
             // (duplicates), so the indices stay distinct.
             minimum[index] = -1f;
-            using var best = minimum.argmax();
-            index = best.item<long>();
+            index = minimum.argmax().item<long>();
         }
     }
 }

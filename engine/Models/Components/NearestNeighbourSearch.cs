@@ -75,6 +75,9 @@ public static class NearestNeighbourSearch
                     indices = pooledIndices.gather(1, positions);
                 }
 
+                // Free the previous best at once: long-lived leftovers between large blocks fragment the heap.
+                bestValues?.Dispose();
+                bestIndices?.Dispose();
                 bestValues = values.MoveToOuterDisposeScope();
                 bestIndices = indices.MoveToOuterDisposeScope();
             }

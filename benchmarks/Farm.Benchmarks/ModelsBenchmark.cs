@@ -1,0 +1,338 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Farm.Engine.Backbones;
+using Farm.Engine.Models;
+using Farm.Engine.Models.Padim;
+using Farm.Engine.Models.PatchCore;
+using static TorchSharp.torch;
+
+namespace Farm.Benchmarks;
+
+/// <summary>
+/// Fit + predict throughput of PaDiM and PatchCore per backbone, Farm against a plain PyTorch implementation
+/// (python/bench_models.py on Debian's torch) on the same inputs, weights, channel subset, projection and start index,
+/// in the same run, with the same thread count. Each measurement runs in a fresh process, so that peak memory
+/// (VmHWM) is per configuration and no run warms another's caches. Inputs are seeded standard-normal tensors (already
+/// "preprocessed"): throughput does not depend on image content.
+/// </summary>
+internal static class ModelsBenchmark
+{
+    public const string ChildCommand = "models-run";
+
+    public const string Usage =
+        "usage: Farm.Benchmarks models [--size 256] [--train 16] [--test 16] [--batch 8] [--models padim,patchcore]\n"
+        + "                             [--backbones resnet18,wide_resnet50_2] [--runs 3] [--no-python] [--python /usr/bin/python3]";
+
+    private const int Seed = 0;
+
+    public static int Run(string[] args)
+    {
+        var options = ParseOptions(args);
+        if (options is null)
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        var threads = get_num_threads();
+        // FARM_BENCH_KEEP=DIR keeps the inputs there, to rerun one side by hand (models-run / bench_models.py).
+        var keep = Environment.GetEnvironmentVariable("FARM_BENCH_KEEP");
+        var folder = keep is { Length: > 0 } ? Directory.CreateDirectory(keep).FullName : Directory.CreateTempSubdirectory("farm-bench-models-").FullName;
+        try
+        {
+            var data = Path.Combine(folder, "data.safetensors");
+            using (var train = Randn(1, options.Train, 3, options.Size, options.Size))
+            using (var test = Randn(2, options.Test, 3, options.Size, options.Size))
+            {
+                SafeTensors.Save(data, new Dictionary<string, Tensor> { ["train"] = train, ["test"] = test });
+            }
+
+            Console.WriteLine($"# Models (fit + predict): {options.Train} training and {options.Test} test images, "
+                              + $"{options.Size}×{options.Size}, batch {options.Batch}, best of {options.Runs}, {threads} torch threads, "
+                              + $"{Environment.ProcessorCount} logical CPUs ({CpuModel()})");
+            var rows = new List<string>();
+            foreach (var backbone in options.Backbones)
+            {
+                var weights = Path.Combine(folder, $"{backbone}.safetensors");
+                using (var model = BackboneRegistry.Create(backbone, Seed))
+                {
+                    SafeTensors.Save(weights, model.state_dict());
+                }
+
+                foreach (var model in options.Models)
+                {
+                    var extra = Path.Combine(folder, $"{model}-{backbone}.safetensors");
+                    WriteSharedChoices(model, backbone, options, extra);
+                    var childArgs = new[] { model, backbone, weights, data, extra, Num(options.Batch) };
+                    var (self, prefix) = SelfCommand();
+                    var script = Path.Combine(AppContext.BaseDirectory, "python", "bench_models.py");
+                    Measurement? farm = null;
+                    Measurement? torch = null;
+                    // Alternating runs, best of N per side: on a shared machine the fastest run is the least disturbed.
+                    for (var run = 0; run < options.Runs; run++)
+                    {
+                        farm = Best(farm, Measure(self, [.. prefix, ChildCommand, .. childArgs], threads));
+                        if (options.Python is not null)
+                        {
+                            torch = Best(torch, Measure(options.Python, [script, .. childArgs, Num(threads)], threads));
+                        }
+                    }
+
+                    var row = Row(model, backbone, options.Train + options.Test, farm!, torch);
+                    Console.WriteLine(row);
+                    rows.Add(row);
+                }
+
+                if (keep is not { Length: > 0 })
+                {
+                    File.Delete(weights);
+                }
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical CPUs, "
+                              + $"{TotalMemoryGiB():F0} GiB; date {DateTime.UtcNow:yyyy-MM-dd}; torch threads {threads} on both sides");
+            Console.WriteLine("| model | backbone | Farm fit s | Farm predict s | Farm img/s | PyTorch fit s | PyTorch predict s | PyTorch img/s | Farm/PyTorch | Farm peak RSS | PyTorch peak RSS |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var row in rows)
+            {
+                Console.WriteLine(row);
+            }
+
+            return 0;
+        }
+        finally
+        {
+            if (keep is not { Length: > 0 })
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>The measured child: builds the detector, warms the backbone up on one image, then times Fit and Predict.</summary>
+    public static int RunOne(string[] args)
+    {
+        if (args.Length != 6)
+        {
+            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE WEIGHTS DATA EXTRA BATCH");
+            return 2;
+        }
+
+        var (model, backbone, weights, dataPath, batch) = (args[0], args[1], args[2], args[3], int.Parse(args[5], CultureInfo.InvariantCulture));
+        var data = SafeTensors.Load(dataPath);
+        var (train, test) = (data["train"], data["test"]);
+        var size = (int)train.shape[^1];
+        using var detector = ModelRegistry.Create(model, new ModelOptions(size, Seed, backbone, weights));
+        var net = detector switch
+        {
+            PadimDetector padim => padim.Model.Backbone,
+            PatchCoreDetector patchCore => patchCore.Model.Backbone,
+            _ => throw new InvalidOperationException($"no backbone known for {model}"),
+        };
+        using (no_grad())
+        {
+            foreach (var tap in net.Features(test[..1], [1, 2, 3]))
+            {
+                tap.Dispose();
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        detector.Fit(Batches(train, batch));
+        var fit = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        foreach (var part in Batches(test, batch))
+        {
+            detector.Predict(part);
+        }
+
+        var predict = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
+        {
+            ["fit_s"] = fit, ["predict_s"] = predict, ["threads"] = get_num_threads(), ["peak_rss_mb"] = PeakRssMiB(),
+        }));
+        return 0;
+    }
+
+    /// <summary>What both sides must share to do the same work: PaDiM's channel subset, PatchCore's projection and start.</summary>
+    private static void WriteSharedChoices(string model, string backbone, BenchmarkOptions options, string path)
+    {
+        using var detector = ModelRegistry.Create(model, new ModelOptions(options.Size, Seed, backbone));
+        var tensors = new Dictionary<string, Tensor>();
+        switch (detector)
+        {
+            case PadimDetector padim:
+                tensors["index"] = tensor(PadimDetector.ChannelSubset(padim.Model.TotalChannels, padim.Model.Channels, Seed));
+                break;
+            case PatchCoreDetector patchCore:
+                var patches = (long)options.Train * patchCore.Model.PatchesPerImage;
+                tensors["projection"] = PatchCoreDetector.CoresetProjection(patchCore.Model.Channels, patchCore.ProjectionDim, Seed);
+                tensors["first"] = tensor(new[] { PatchCoreDetector.FirstCentre(patches, Seed) });
+                tensors["ratio"] = tensor(new[] { patchCore.CoresetRatio });
+                tensors["neighbors"] = tensor(new long[] { patchCore.Model.NumNeighbors });
+                break;
+        }
+
+        SafeTensors.Save(path, tensors);
+        foreach (var value in tensors.Values)
+        {
+            value.Dispose();
+        }
+    }
+
+    private static IEnumerable<Tensor> Batches(Tensor images, int batch)
+    {
+        for (var start = 0L; start < images.shape[0]; start += batch)
+        {
+            using var part = images.narrow(0, start, Math.Min(batch, images.shape[0] - start));
+            yield return part;
+        }
+    }
+
+    private sealed record Measurement(double Fit, double Predict, double PeakRssMiB)
+    {
+        public double Total => Fit + Predict;
+    }
+
+    private static Measurement Best(Measurement? best, Measurement next) =>
+        best is null ? next : (next.Total < best.Total ? next : best) with { PeakRssMiB = Math.Max(best.PeakRssMiB, next.PeakRssMiB) };
+
+    private static Measurement Measure(string program, IReadOnlyList<string> args, int threads)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["OMP_NUM_THREADS"] = Num(threads);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stderr.Result}");
+        }
+
+        var line = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        var values = JsonSerializer.Deserialize<Dictionary<string, double>>(line)
+                     ?? throw new InvalidOperationException($"no result from {program}: {stdout.Result}");
+        if ((int)values["threads"] != threads)
+        {
+            throw new InvalidOperationException($"{program} ran with {values["threads"]} threads, expected {threads}");
+        }
+
+        return new Measurement(values["fit_s"], values["predict_s"], values["peak_rss_mb"]);
+    }
+
+    private static string Row(string model, string backbone, int images, Measurement farm, Measurement? torch)
+    {
+        var farmRate = images / (farm.Fit + farm.Predict);
+        var text = new StringBuilder($"| {model} | {backbone} | {farm.Fit:F2} | {farm.Predict:F2} | {farmRate:F2} | ");
+        if (torch is null)
+        {
+            text.Append($"– | – | – | – | {farm.PeakRssMiB:F0} MiB | – |");
+        }
+        else
+        {
+            var torchRate = images / (torch.Fit + torch.Predict);
+            text.Append($"{torch.Fit:F2} | {torch.Predict:F2} | {torchRate:F2} | {farmRate / torchRate:F2}× | "
+                        + $"{farm.PeakRssMiB:F0} MiB | {torch.PeakRssMiB:F0} MiB |");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>How to start this program again: its apphost, or dotnet with this assembly.</summary>
+    private static (string Program, string[] Prefix) SelfCommand()
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        return Path.GetFileNameWithoutExtension(host) == "dotnet"
+            ? (host, [typeof(ModelsBenchmark).Assembly.Location])
+            : (host, []);
+    }
+
+    private static double PeakRssMiB()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return double.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
+            }
+        }
+
+        return double.NaN;
+    }
+
+    private static string CpuModel() =>
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))
+            ?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+
+    private static double TotalMemoryGiB()
+    {
+        var line = File.ReadLines("/proc/meminfo").First(text => text.StartsWith("MemTotal:", StringComparison.Ordinal));
+        return double.Parse(line[9..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / (1024 * 1024);
+    }
+
+    private static Tensor Randn(long seed, params long[] shape)
+    {
+        using var generator = new Generator((ulong)seed);
+        return randn(shape, generator: generator);
+    }
+
+    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record BenchmarkOptions(
+        int Size, int Train, int Test, int Batch, string[] Models, string[] Backbones, int Runs, string? Python);
+
+    private static BenchmarkOptions? ParseOptions(string[] args)
+    {
+        var options = new BenchmarkOptions(256, 16, 16, 8, ["padim", "patchcore"], ["resnet18", "wide_resnet50_2"], 3, "/usr/bin/python3");
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--no-python":
+                    options = options with { Python = null };
+                    continue;
+                case "--size" when int.TryParse(value, out var size) && size >= 32:
+                    options = options with { Size = size };
+                    break;
+                case "--train" when int.TryParse(value, out var train) && train >= 2:
+                    options = options with { Train = train };
+                    break;
+                case "--test" when int.TryParse(value, out var test) && test >= 1:
+                    options = options with { Test = test };
+                    break;
+                case "--batch" when int.TryParse(value, out var batch) && batch >= 1:
+                    options = options with { Batch = batch };
+                    break;
+                case "--runs" when int.TryParse(value, out var runs) && runs >= 1:
+                    options = options with { Runs = runs };
+                    break;
+                case "--models" when value is not null && value.Split(',').All(ModelRegistry.Contains):
+                    options = options with { Models = value.Split(',') };
+                    break;
+                case "--backbones" when value is not null && value.Split(',').All(BackboneRegistry.Contains):
+                    options = options with { Backbones = value.Split(',') };
+                    break;
+                case "--python" when value is not null:
+                    options = options with { Python = value };
+                    break;
+                default:
+                    Console.Error.WriteLine($"bad option {args[i]} {value}");
+                    return null;
+            }
+
+            i++;
+        }
+
+        return options;
+    }
+}
