@@ -13,6 +13,7 @@ public static class FarmCommandLine
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(TableCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
         return root;
     }
 }
