@@ -15,7 +15,7 @@ internal static class MetricsBenchmark
 {
     private sealed record Options(int[] MapCounts, int Size, int Runs, int PythonRuns, bool WithPython);
 
-    private sealed record PythonTimes(double Auroc, double Aupro, double F1AndIou, PixelMetricValues Values);
+    private sealed record PythonTimes(double Auroc, double Aupro, double F1AndIou, PixelMetricValues Values, double PeakMegabytes);
 
     public static int Run(string[] args)
     {
@@ -36,17 +36,24 @@ internal static class MetricsBenchmark
             "| maps | pixels | measurement | Farm s | Farm Mpx/s | Python s | Python Mpx/s | Farm / Python time |",
             "|---:|---:|---|---:|---:|---:|---:|---:|",
         };
-        foreach (var count in options.MapCounts)
+        var memory = new List<string>
         {
-            rows.AddRange(Measure(count, options));
+            "| maps | Farm peak resident MB | Python peak resident MB |",
+            "|---:|---:|---:|",
+        };
+        foreach (var count in options.MapCounts.Order())
+        {
+            rows.AddRange(Measure(count, options, memory));
         }
 
         Console.WriteLine();
         rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        memory.ForEach(Console.WriteLine);
         return 0;
     }
 
-    private static IEnumerable<string> Measure(int count, Options options)
+    private static IEnumerable<string> Measure(int count, Options options, List<string> memory)
     {
         var size = options.Size;
         var pixels = (long)count * size * size;
@@ -65,7 +72,9 @@ internal static class MetricsBenchmark
             farmSeconds = Math.Min(farmSeconds, clock.Elapsed.TotalSeconds);
         }
 
-        Console.Error.WriteLine($"  Farm suite: best {farmSeconds:F3} s of {options.Runs}");
+        // Process-wide and monotonic: with map counts ascending, each figure is that size's peak (data included).
+        var farmPeakMegabytes = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
+        Console.Error.WriteLine($"  Farm suite: best {farmSeconds:F3} s of {options.Runs}; peak memory {farmPeakMegabytes:F0} MB");
         var python = options.WithPython ? RunPython(maps, masks, size, options.PythonRuns) : null;
         maps = null!;
         masks = null!;
@@ -79,8 +88,10 @@ internal static class MetricsBenchmark
             }.Max();
             Console.Error.WriteLine(
                 $"  Python: AUROC {python.Auroc:F3} s, AUPRO {python.Aupro:F3} s, F1max+IoU-max {python.F1AndIou:F3} s; " +
-                $"largest metric difference to Farm {disagreement:E1}");
+                $"largest metric difference to Farm {disagreement:E1}; peak memory {python.PeakMegabytes:F0} MB");
         }
+
+        memory.Add($"| {count:N0} | {farmPeakMegabytes:F0} | {(python is null ? "–" : python.PeakMegabytes.ToString("F0", CultureInfo.InvariantCulture))} |");
 
         string Row(string measurement, double? pythonSeconds) =>
             $"| {count:N0} | {pixels / 1e6:F1} M | {measurement} | {farmSeconds:F3} | {pixels / 1e6 / farmSeconds:F1} | " +
@@ -126,7 +137,8 @@ internal static class MetricsBenchmark
                 seconds.GetProperty("f1_iou").GetDouble(),
                 new PixelMetricValues(
                     values.GetProperty("auroc").GetDouble(), values.GetProperty("aupro").GetDouble(),
-                    values.GetProperty("f1max").GetDouble(), values.GetProperty("iou_max").GetDouble()));
+                    values.GetProperty("f1max").GetDouble(), values.GetProperty("iou_max").GetDouble()),
+                root.GetProperty("peak_rss_mb").GetDouble());
         }
         finally
         {

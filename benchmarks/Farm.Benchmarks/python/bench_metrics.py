@@ -1,9 +1,11 @@
 """Times the Python reference pixel metrics on data Farm.Benchmarks wrote; only the metric computation is timed.
 
 Usage: bench_metrics.py <data folder> <runs>. The folder holds maps.npy (N×H×W float32) and masks.u8 (N×H×W bytes).
-Prints JSON: per metric the best time in seconds over the runs, and the values (to check both sides agree).
+Prints JSON: per metric the best time in seconds over the runs, the values (to check both sides agree) and the peak
+resident memory.
 """
 import json
+import resource
 import sys
 import time
 
@@ -42,6 +44,8 @@ def main():
         "seconds": {"auroc": auroc_s, "aupro": aupro_s, "f1_iou": f1_iou_s},
         "values": {"auroc": auroc, "aupro": aupro, "f1max": f1max, "iou_max": iou_max},
         "numpy": np.__version__,
+        # ru_maxrss is in KiB on Linux: the process's peak, data loading included.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6,
     }))
 
 
