@@ -1,8 +1,9 @@
 using Farm.Benchmarks;
 
-// Benchmarks are commands, not tests: `Farm.Benchmarks models [options]`. See BENCHMARKS.md at the repository root.
+// Benchmarks are commands, not tests: `Farm.Benchmarks metrics|models [options]`. See BENCHMARKS.md at the repository root.
 return args switch
 {
+    ["metrics", .. var rest] => MetricsBenchmark.Run(rest),
     ["models", .. var rest] => ModelsBenchmark.Run(rest),
     [ModelsBenchmark.ChildCommand, .. var rest] => ModelsBenchmark.RunOne(rest),
     _ => Usage(),
@@ -10,6 +11,8 @@ return args switch
 
 static int Usage()
 {
+    Console.Error.WriteLine(
+        "usage: Farm.Benchmarks metrics [--maps 100,1000] [--size 256] [--runs 5] [--python-runs 2] [--no-python]");
     Console.Error.WriteLine(ModelsBenchmark.Usage);
     return 2;
 }

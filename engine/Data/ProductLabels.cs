@@ -1,4 +1,5 @@
 using System.Text;
+using Farm.Engine.IO;
 
 namespace Farm.Engine.Data;
 
@@ -65,7 +66,7 @@ public static class ProductLabels
             }
 
             var location = $"{csvPath}:{index + 1}";
-            var fields = SplitFields(lines[index], location);
+            var fields = CsvLine.Split(lines[index], location);
             if (fields.Count != 3)
             {
                 throw new FarmException($"expected 3 fields (path,category,background), found {fields.Count}", location);
@@ -120,54 +121,6 @@ public static class ProductLabels
             .FirstOrDefault(category => string.Equals(ToCsv(category!.Value), text, StringComparison.OrdinalIgnoreCase));
 
     private static string StripByteOrderMark(string line) => line.TrimStart('\uFEFF');
-
-    // RFC 4180 fields: a field may be quoted, with "" for a quote inside; paths rarely need it, but may hold commas.
-    private static List<string> SplitFields(string line, string location)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var position = 0; position < line.Length; position++)
-        {
-            var character = line[position];
-            if (quoted)
-            {
-                if (character != '"')
-                {
-                    field.Append(character);
-                }
-                else if (position + 1 < line.Length && line[position + 1] == '"')
-                {
-                    field.Append('"');
-                    position++;
-                }
-                else
-                {
-                    quoted = false;
-                }
-            }
-            else if (character == '"' && field.ToString().Trim().Length == 0)
-            {
-                field.Clear();
-                quoted = true;
-            }
-            else if (character == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else
-            {
-                field.Append(character);
-            }
-        }
-        if (quoted)
-        {
-            throw new FarmException("unterminated quoted field", location);
-        }
-        fields.Add(field.ToString());
-        return fields;
-    }
 
     private static string QuoteIfNeeded(string value)
     {

@@ -48,7 +48,7 @@ public static class FolderPredictor
             for (var i = 0; i < chunk.Length; i++)
             {
                 var stem = Path.GetFileNameWithoutExtension(chunk[i]);
-                NumpyFile.WriteFloat32(Path.Combine(request.OutputFolder, stem + ".npy"), scored.Maps[i], scored.Height, scored.Width);
+                NumpyFile.Write(Path.Combine(request.OutputFolder, stem + ".npy"), scored.Maps[i], scored.Height, scored.Width);
                 scores.Append(CsvField(stem)).Append(',')
                     .Append(scored.ImageScores[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
             }

@@ -83,7 +83,11 @@ def aupro_brute_force(maps, masks, limit):
         pros.append(np.mean([np.mean(s >= t) for s in region_scores]))
     fprs.append(1.0)
     pros.append(1.0)
-    x, y = np.array(fprs), np.array(pros)
+    return pro_area(np.array(fprs), np.array(pros), limit)
+
+
+def pro_area(x, y, limit):
+    """Trapezoid area under the PRO curve (x = FPR ascending, from (0,0) to (1,1)) up to `limit`, over `limit`."""
     inside = x <= limit
     xs, ys = list(x[inside]), list(y[inside])
     if xs[-1] < limit:
@@ -91,6 +95,34 @@ def aupro_brute_force(maps, masks, limit):
         ys.append(y[j - 1] + (y[j] - y[j - 1]) * (limit - x[j - 1]) / (x[j] - x[j - 1]))
         xs.append(limit)
     return float(np.trapz(ys, xs) / limit)
+
+
+def aupro_sorted(maps, masks, limit):
+    """The same AUPRO the way MVTec AD's official script computes it, for large inputs: one descending sort of all
+    pixels, each pixel's FPR and PRO increment summed cumulatively, one point per distinct score (the last pixel of
+    each run of equal scores). O(n log n) instead of one pass per threshold; checked against aupro_brute_force."""
+    masks = np.asarray(masks).astype(bool)
+    normal_count = np.count_nonzero(~masks)
+    pro_step = np.zeros(masks.shape, dtype=np.float64)
+    region_count = 0
+    for image, mask in enumerate(masks):
+        labelled, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
+        if count:
+            sizes = np.bincount(labelled.ravel())
+            inside = labelled > 0
+            pro_step[image][inside] = 1.0 / sizes[labelled[inside]]
+            region_count += count
+    if region_count == 0 or normal_count == 0:
+        return None
+    order = np.argsort(np.asarray(maps).ravel(), kind="stable")[::-1]
+    scores = np.asarray(maps).ravel()[order]
+    fpr = np.cumsum(~masks.ravel()[order]) / normal_count
+    pro = np.cumsum(pro_step.ravel()[order]) / region_count
+    del order, pro_step
+    last_of_run = np.append(scores[1:] != scores[:-1], True)
+    x = np.concatenate([[0.0], fpr[last_of_run], [1.0]])
+    y = np.concatenate([[0.0], pro[last_of_run], [1.0]])
+    return pro_area(x, y, limit)
 
 
 def pixel(case):
@@ -102,6 +134,7 @@ def pixel(case):
     return {
         "auroc": float(roc_auc_score(labels, scores)),
         "aupro": aupro_brute_force(maps, masks, case["limit"]),
+        "aupro_sorted": aupro_sorted(maps, masks, case["limit"]),
         "f1max": float(f1s.max()),
         "f1max_sklearn": f1max_sklearn(labels, scores),
         "ioumax": float(ious.max()),
