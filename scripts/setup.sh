@@ -2,9 +2,11 @@
 # Installs what Farm needs beyond the .NET SDK, on Debian/Ubuntu, only where it is missing (idempotent):
 #   g++ and patchelf  - the build makes TorchSharp's native library load on hosts with GCC 12's libstdc++
 #   python3-torch, python3-torchvision, python3-sklearn - independent references for the numerical tests
+#   libopenblas0-pthread - an optimised BLAS/LAPACK for that reference (Debian defaults to the slow netlib one), so
+#                     benchmark ratios against PyTorch are fair
 #   redis-server      - cluster-state tests (Orleans' Redis providers)
 set -euo pipefail
-packages=(g++ patchelf python3 python3-numpy python3-torch python3-torchvision python3-sklearn redis-server)
+packages=(g++ patchelf python3 python3-numpy python3-torch python3-torchvision python3-sklearn libopenblas0-pthread redis-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
