@@ -50,6 +50,37 @@ public sealed class OptionReader
             : throw new FarmException($"{model}: '{text}' is not a number in [{min}, {max}]", field: key);
     }
 
+    /// <summary>
+    /// Backbone layers as "layer1,layer2,layer3" (anomalib's names) or "1,2,3": distinct, ascending, each 1..4. The
+    /// first is the finest grid, to which the others are resized.
+    /// </summary>
+    public IReadOnlyList<int> Layers(string key, IReadOnlyList<int> defaultValue)
+    {
+        if (!settings.TryGetValue(key, out var text))
+        {
+            return defaultValue;
+        }
+
+        var layers = new List<int>();
+        foreach (var part in text.Split([',', '+', ' '], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var digits = part.StartsWith("layer", StringComparison.OrdinalIgnoreCase) ? part["layer".Length..] : part;
+            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var layer) || layer is < 1 or > 4)
+            {
+                throw new FarmException($"{model}: '{part}' is not a backbone layer (layer1 … layer4)", field: key);
+            }
+
+            if (layers.Count > 0 && layer <= layers[^1])
+            {
+                throw new FarmException($"{model}: layers must be distinct and ascending, got '{text}'", field: key);
+            }
+
+            layers.Add(layer);
+        }
+
+        return layers.Count > 0 ? layers : throw new FarmException($"{model}: no layers given", field: key);
+    }
+
     public string Choice(string key, string defaultValue, IReadOnlyCollection<string> choices)
     {
         if (!settings.TryGetValue(key, out var text))

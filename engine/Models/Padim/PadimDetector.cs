@@ -7,7 +7,8 @@ namespace Farm.Engine.Models.Padim;
 /// <summary>
 /// The "padim" model of <see cref="ModelRegistry"/>: builds the backbone (seeded random init, or pretrained weights
 /// from <see cref="ModelOptions.WeightsPath"/>), picks the channel subset, streams the Gaussian fit and scores batches.
-/// Settings: <c>n_features</c> (channel subset size; default 100 for resnet18, 550 for wide_resnet50_2, else all),
+/// Settings: <c>layers</c> (default layer1,layer2,layer3; the first sets the grid), <c>n_features</c> (channel subset
+/// size; default 100 for resnet18, 550 for wide_resnet50_2, else all; capped at the layers' channels),
 /// <c>covariance_eps</c> (default 0.01), <c>accumulator</c> (auto, float64 or float32: the dtype of the streamed
 /// sums; auto picks float64 unless its P·C² products would exceed <see cref="AutoFloat64LimitBytes"/>, e.g.
 /// wide_resnet50_2 with 550 channels at 256 px, where float32 halves the fit's extra memory).
@@ -21,7 +22,7 @@ public sealed class PadimDetector : IAnomalyDetector
     /// <summary>Largest float64 product accumulator "auto" allows (4 GiB).</summary>
     public const long AutoFloat64LimitBytes = 4L << 30;
 
-    public static IReadOnlyList<string> SettingKeys { get; } = ["n_features", "covariance_eps", "accumulator"];
+    public static IReadOnlyList<string> SettingKeys { get; } = ["layers", "n_features", "covariance_eps", "accumulator"];
 
     private readonly double covarianceEps;
     private readonly string accumulator;
@@ -46,9 +47,10 @@ public sealed class PadimDetector : IAnomalyDetector
                 BackboneWeights.Load(backbone, options.WeightsPath);
             }
 
-            var total = backbone.LayerChannels.Take(3).Sum();
+            var layers = reader.Layers("layers", PadimModel.DefaultLayers);
+            var total = layers.Sum(layer => backbone.LayerChannels[layer - 1]);
             var count = reader.Int("n_features", DefaultFeatureCount(backbone.Architecture, total), 1, total);
-            Model = new PadimModel(backbone, ChannelSubset(total, count, options.Seed), options.ImageSize);
+            Model = new PadimModel(backbone, ChannelSubset(total, count, options.Seed), options.ImageSize, layers);
         }
         catch
         {

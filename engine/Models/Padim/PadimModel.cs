@@ -5,15 +5,18 @@ using static TorchSharp.torch;
 namespace Farm.Engine.Models.Padim;
 
 /// <summary>
-/// PaDiM (Defard et al., 2021) as protocols.md fixes it: layer1..3 features, layer2/3 resized to layer1's grid with
-/// nearest interpolation and concatenated, a channel subset, then per grid position a Gaussian (mean and inverse
+/// PaDiM (Defard et al., 2021) as protocols.md fixes it: layer1..3 features (by default), the deeper ones resized to
+/// the first one's grid with nearest interpolation and concatenated, a channel subset, then per grid position a Gaussian (mean and inverse
 /// covariance, registered buffers) and the Mahalanobis distance, upsampled bilinearly to S × S and blurred (σ = 4).
 /// A pure module: fitting statistics is <see cref="PadimDetector"/>'s job (it writes the buffers).
 /// State-dict keys: backbone.*, channel_index [C] (int64), mean [C, P], inv_covariance [P, C, C].
 /// </summary>
 public sealed class PadimModel : nn.Module<Tensor, Tensor>
 {
-    private static readonly int[] Layers = [1, 2, 3];
+    /// <summary>The paper's and anomalib's layers.</summary>
+    public static IReadOnlyList<int> DefaultLayers { get; } = [1, 2, 3];
+
+    private readonly IReadOnlyList<int> layers;
 
     private readonly FeatureBackbone backbone;
     private readonly GaussianBlur blur;
@@ -23,13 +26,21 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
     private readonly bool usesAllChannels;
 
     /// <param name="backbone">The feature extractor; this module takes ownership (disposing it with itself).</param>
-    /// <param name="channelIndex">Indices into the concatenated layer1..3 channels, kept in the given order.</param>
+    /// <param name="channelIndex">Indices into the concatenated channels of <paramref name="layers"/>, kept in the given order.</param>
     /// <param name="imageSize">The input size S (inputs are S × S).</param>
-    public PadimModel(FeatureBackbone backbone, IReadOnlyList<long> channelIndex, int imageSize) : base("Padim")
+    /// <param name="layers">Backbone layers (1..4, ascending); default <see cref="DefaultLayers"/>.</param>
+    public PadimModel(FeatureBackbone backbone, IReadOnlyList<long> channelIndex, int imageSize, IReadOnlyList<int>? layers = null)
+        : base("Padim")
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(channelIndex);
-        TotalChannels = Layers.Sum(layer => backbone.LayerChannels[layer - 1]);
+        this.layers = layers ?? DefaultLayers;
+        if (this.layers.Count == 0 || this.layers.Any(layer => layer is < 1 or > 4) || !this.layers.SequenceEqual(this.layers.Distinct().Order()))
+        {
+            throw new ArgumentException("layers must be distinct, ascending and in 1..4", nameof(layers));
+        }
+
+        TotalChannels = this.layers.Sum(layer => backbone.LayerChannels[layer - 1]);
         if (channelIndex.Count == 0 || channelIndex.Any(index => index < 0 || index >= TotalChannels)
             || channelIndex.Distinct().Count() != channelIndex.Count)
         {
@@ -38,7 +49,7 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
 
         this.backbone = backbone;
         ImageSize = imageSize;
-        FeatureSize = backbone.LayerSize(1, imageSize);
+        FeatureSize = backbone.LayerSize(this.layers[0], imageSize);
         Channels = channelIndex.Count;
         usesAllChannels = channelIndex.Select((index, position) => index == position).All(same => same)
                           && Channels == TotalChannels;
@@ -57,7 +68,7 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
 
     public int ImageSize { get; }
 
-    /// <summary>Side of the layer1 grid the Gaussians live on (S/4 for ResNets).</summary>
+    /// <summary>Side of the first layer's grid the Gaussians live on (S/4 for ResNets' layer1).</summary>
     public int FeatureSize { get; }
 
     /// <summary>Grid positions P = FeatureSize².</summary>
@@ -66,7 +77,10 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
     /// <summary>Channels C after the subset.</summary>
     public int Channels { get; }
 
-    /// <summary>Channels of layer1..3 together, before the subset.</summary>
+    /// <summary>Channels of the layers together, before the subset.</summary>
+    public IReadOnlyList<int> Layers => layers;
+
+    /// <summary>Total channels of <see cref="Layers"/>, before the subset.</summary>
     public int TotalChannels { get; }
 
     public bool IsFitted { get; private set; }
@@ -102,7 +116,7 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
     public Tensor Embed(Tensor batch)
     {
         using var scope = NewDisposeScope();
-        var features = backbone.Features(batch, Layers);
+        var features = backbone.Features(batch, layers);
         var grid = new long[] { features[0].shape[2], features[0].shape[3] };
         var parts = new Tensor[features.Length];
         parts[0] = features[0];

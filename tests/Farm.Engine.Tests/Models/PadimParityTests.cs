@@ -13,12 +13,14 @@ public class PadimParityTests(ITestOutputHelper output)
 {
     /// <summary>
     /// The detector against padim_reference.py (torchvision resnet18 with the same weights, statistics in float64):
-    /// all 448 channels at 32 px, and a 100-channel subset (the detector's own index, handed to the reference) at 64 px.
+    /// all 448 channels at 32 px, a 100-channel subset (the detector's own index, handed to the reference) at 64 px, and
+    /// the `layers` setting (layer2 + layer3, all 384 channels, on the coarser layer2 grid).
     /// </summary>
     [Theory]
-    [InlineData(32, 448)]
-    [InlineData(64, 100)]
-    public void AnomalyMapsAndScoresMatchTheTorchReference(int size, int features)
+    [InlineData(32, 448, "1,2,3")]
+    [InlineData(64, 100, "1,2,3")]
+    [InlineData(64, 384, "2,3")]
+    public void AnomalyMapsAndScoresMatchTheTorchReference(int size, int features, string layers)
     {
         using var folder = new TempFolder();
         var weights = folder.File("weights.safetensors");
@@ -36,7 +38,11 @@ public class PadimParityTests(ITestOutputHelper output)
         test[0, .., 4..12, 4..12] += 2f;
 
         var options = new ModelOptions(size, Seed: 45, Backbone: "resnet18", WeightsPath: weights,
-            Options: new Dictionary<string, string> { ["n_features"] = features.ToString(CultureInfo.InvariantCulture) });
+            Options: new Dictionary<string, string>
+            {
+                ["n_features"] = features.ToString(CultureInfo.InvariantCulture),
+                ["layers"] = string.Join(",", layers.Split(',').Select(layer => $"layer{layer}")),
+            });
         using var detector = (PadimDetector)ModelRegistry.Create("padim", options);
         Assert.Equal(features, detector.Model.Channels);
         // Two batches: the fit must combine streamed statistics exactly.
@@ -47,7 +53,7 @@ public class PadimParityTests(ITestOutputHelper output)
         {
             ["train"] = train, ["test"] = test, ["index"] = detector.Model.ChannelIndex,
         });
-        DebianPython.RunScript("padim_reference.py", weights, folder.File("data.safetensors"), folder.File("out.safetensors"));
+        DebianPython.RunScript("padim_reference.py", weights, folder.File("data.safetensors"), folder.File("out.safetensors"), layers);
         var reference = SafeTensors.Load(folder.File("out.safetensors"));
         using var expectedMaps = reference["maps"];
         using var expectedScores = reference["scores"];

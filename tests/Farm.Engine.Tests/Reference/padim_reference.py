@@ -1,7 +1,8 @@
 """PaDiM reference (protocols.md) with torch ops: torchvision resnet18 features in float32, statistics, distances,
 upsampling and blur in float64.
 
-usage: padim_reference.py WEIGHTS DATA OUTPUT
+usage: padim_reference.py WEIGHTS DATA OUTPUT [LAYERS]
+LAYERS: comma-separated backbone layers, default 1,2,3; the first sets the grid.
 DATA holds train [N, 3, S, S], test [M, 3, S, S] (preprocessed, F32) and index [C] (I64, channel subset).
 OUTPUT gets maps [M, S, S] and scores [M] (F64).
 """
@@ -14,14 +15,16 @@ import torchvision
 import st_io
 
 
-def embed(model, x, index):
+def embed(model, x, index, layers):
     with torch.no_grad():
         h = model.maxpool(model.relu(model.bn1(model.conv1(x))))
-        l1 = model.layer1(h)
-        l2 = model.layer2(l1)
-        l3 = model.layer3(l2)
-    grid = l1.shape[-2:]
-    e = torch.cat([l1, F.interpolate(l2, size=grid, mode="nearest"), F.interpolate(l3, size=grid, mode="nearest")], 1)
+        outputs = []
+        for block in (model.layer1, model.layer2, model.layer3, model.layer4):
+            h = block(h)
+            outputs.append(h)
+    taps = [outputs[layer - 1] for layer in layers]
+    grid = taps[0].shape[-2:]
+    e = torch.cat([taps[0]] + [F.interpolate(t, size=grid, mode="nearest") for t in taps[1:]], 1)
     return e.double()[:, index]
 
 
@@ -37,6 +40,7 @@ def blur(x, sigma=4.0):
 
 def main():
     weights, data, output = sys.argv[1:4]
+    layers = [int(layer) for layer in sys.argv[4].split(",")] if len(sys.argv) > 4 else [1, 2, 3]
     model = torchvision.models.resnet18().eval()
     missing, unexpected = model.load_state_dict(st_io.load(weights), strict=False)
     assert not unexpected and all(k.startswith("fc.") or k.endswith("num_batches_tracked") for k in missing), (missing, unexpected)
@@ -44,7 +48,7 @@ def main():
     train, test, index = tensors["train"], tensors["test"], tensors["index"]
     size = train.shape[-1]
 
-    e = embed(model, train, index)                       # [N, C, h, w]
+    e = embed(model, train, index, layers)                       # [N, C, h, w]
     n, c, h, w = e.shape
     x = e.reshape(n, c, h * w).permute(2, 0, 1)           # [P, N, C]
     mean = x.mean(1)                                      # [P, C]
@@ -52,7 +56,7 @@ def main():
     cov = centred.transpose(1, 2) @ centred / (n - 1) + 0.01 * torch.eye(c, dtype=torch.float64)
     inv = torch.linalg.inv(cov)                           # [P, C, C]
 
-    t = embed(model, test, index)
+    t = embed(model, test, index, layers)
     m = t.shape[0]
     delta = t.reshape(m, c, h * w).permute(2, 0, 1) - mean[:, None]   # [P, M, C]
     d2 = torch.einsum("pmc,pcd,pmd->pm", delta, inv, delta)
