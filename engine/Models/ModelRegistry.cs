@@ -4,7 +4,10 @@ using Farm.Engine.Models.PatchCore;
 
 namespace Farm.Engine.Models;
 
-/// <summary>Models by name, as specs and the CLI name them. Tests are parametrised over <see cref="Names"/>.</summary>
+/// <summary>
+/// Models by name, as specs and the CLI name them. Tests are parametrised over <see cref="BuiltInNames"/>, so a new
+/// model gets the shared tests (leaks, determinism, misuse) by registering here.
+/// </summary>
 public static class ModelRegistry
 {
     private static readonly ConcurrentDictionary<string, Func<ModelOptions, IAnomalyDetector>> Factories =
@@ -13,6 +16,9 @@ public static class ModelRegistry
             [PadimDetector.ModelName] = options => new PadimDetector(options),
             [PatchCoreDetector.ModelName] = options => new PatchCoreDetector(options),
         };
+
+    /// <summary>The models Farm ships (not the ones registered at run time).</summary>
+    public static IReadOnlyList<string> BuiltInNames { get; } = [.. Factories.Keys.Order(StringComparer.Ordinal)];
 
     public static IReadOnlyCollection<string> Names => [.. Factories.Keys.Order(StringComparer.Ordinal)];
 

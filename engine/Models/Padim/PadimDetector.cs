@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Farm.Engine.Backbones;
 using static TorchSharp.torch;
 
@@ -113,7 +112,7 @@ public sealed class PadimDetector : IAnomalyDetector
         using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, AccumulatorType);
         foreach (var batch in normalBatches)
         {
-            CheckBatch(batch);
+            DetectorBatches.RequireImageBatch(batch, ImageSize);
             using var scope = NewDisposeScope();
             var embedding = Model.Embed(batch);
             accumulator.Add(embedding.reshape(embedding.shape[0], Model.Channels, Model.Positions));
@@ -125,40 +124,17 @@ public sealed class PadimDetector : IAnomalyDetector
 
     public ScoredBatch Predict(Tensor batch)
     {
-        CheckBatch(batch);
+        DetectorBatches.RequireImageBatch(batch, ImageSize);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var maps = Model.forward(batch);
-        var count = (int)maps.shape[0];
-        var pixels = ImageSize * ImageSize;
-        var flat = maps.reshape(count, pixels).contiguous();
-        var scores = flat.amax([1]).data<float>().ToArray();
-        // bytes is a view of the tensor's CPU storage: one copy per map into managed memory.
-        var values = MemoryMarshal.Cast<byte, float>(flat.bytes);
-        var result = new float[count][];
-        for (var i = 0; i < count; i++)
-        {
-            result[i] = values.Slice(i * pixels, pixels).ToArray();
-        }
-
-        return new ScoredBatch(scores, result, ImageSize, ImageSize);
+        // PaDiM's image score is the maximum of its blurred map.
+        return DetectorBatches.ToScoredBatch(maps, maps.reshape(maps.shape[0], -1).amax([1]), ImageSize);
     }
 
     public void Dispose() => Model.Dispose();
 
     private int ImageSize => Model.ImageSize;
-
-    private void CheckBatch(Tensor batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        if (batch.dim() != 4 || batch.shape[1] != 3 || batch.shape[2] != ImageSize || batch.shape[3] != ImageSize
-            || batch.shape[0] < 1 || batch.dtype != ScalarType.Float32 || batch.device_type != TorchSharp.DeviceType.CPU)
-        {
-            throw new ArgumentException(
-                $"expected a float32 CPU batch [B, 3, {ImageSize}, {ImageSize}], got {batch.dtype} [{string.Join(", ", batch.shape)}] on {batch.device_type}",
-                nameof(batch));
-        }
-    }
 
     private static ulong SplitMix64(ulong state)
     {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Farm.Engine.Backbones;
 using Farm.Engine.Models.Components;
 using static TorchSharp.torch;
@@ -113,7 +112,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
         var projected = new List<Tensor>();
         foreach (var batch in normalBatches)
         {
-            CheckBatch(batch);
+            DetectorBatches.RequireImageBatch(batch, ImageSize);
             using var batchScope = NewDisposeScope();
             var patches = Model.PatchFeatures(batch);
             features.Add(patches.MoveToOuterDisposeScope());
@@ -149,23 +148,11 @@ public sealed class PatchCoreDetector : IAnomalyDetector
 
     public ScoredBatch Predict(Tensor batch)
     {
-        CheckBatch(batch);
+        DetectorBatches.RequireImageBatch(batch, ImageSize);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var (maps, imageScores) = Model.forward(batch);
-        var count = (int)maps.shape[0];
-        var pixels = ImageSize * ImageSize;
-        var flat = maps.reshape(count, pixels).contiguous();
-        var scores = imageScores.contiguous().data<float>().ToArray();
-        // bytes is a view of the tensor's CPU storage: one copy per map into managed memory.
-        var values = MemoryMarshal.Cast<byte, float>(flat.bytes);
-        var result = new float[count][];
-        for (var i = 0; i < count; i++)
-        {
-            result[i] = values.Slice(i * pixels, pixels).ToArray();
-        }
-
-        return new ScoredBatch(scores, result, ImageSize, ImageSize);
+        return DetectorBatches.ToScoredBatch(maps, imageScores, ImageSize);
     }
 
     public void Dispose() => Model.Dispose();
@@ -201,17 +188,5 @@ public sealed class PatchCoreDetector : IAnomalyDetector
         }
 
         return output.MoveToOuterDisposeScope();
-    }
-
-    private void CheckBatch(Tensor batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        if (batch.dim() != 4 || batch.shape[1] != 3 || batch.shape[2] != ImageSize || batch.shape[3] != ImageSize
-            || batch.shape[0] < 1 || batch.dtype != ScalarType.Float32 || batch.device_type != TorchSharp.DeviceType.CPU)
-        {
-            throw new ArgumentException(
-                $"expected a float32 CPU batch [B, 3, {ImageSize}, {ImageSize}], got {batch.dtype} [{string.Join(", ", batch.shape)}] on {batch.device_type}",
-                nameof(batch));
-        }
     }
 }
