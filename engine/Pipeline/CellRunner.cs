@@ -31,6 +31,7 @@ public static class CellRunner
     {
         var total = Stopwatch.StartNew();
         var cell = request.Cell;
+        RequireSupportedCondition(cell.Condition);
         var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options);
         using var detector = ModelRegistry.Create(cell.Model.Name, options);
 
@@ -75,6 +76,21 @@ public static class CellRunner
 
         return new ScoredImages(samples.Select(s => s.RelativePath).ToList(), samples.Select(s => s.IsAnomalous).ToArray(),
             scores.ToArray(), maps, masks, size, size);
+    }
+
+    /// <summary>The robustness experiments this engine applies to cells (specs asking for others are refused).</summary>
+    public static IReadOnlyCollection<string> SupportedExperiments { get; } = [ConditionsSpec.Resolution];
+
+    /// <summary>
+    /// The clean condition and resolution (the cell's image size already is the condition's) need nothing more; any
+    /// experiment this engine cannot apply must fail rather than quietly run on clean data.
+    /// </summary>
+    private static void RequireSupportedCondition(ConditionSpec condition)
+    {
+        if (condition.Experiment != ConditionSpec.None.Experiment && !SupportedExperiments.Contains(condition.Experiment))
+        {
+            throw new FarmException($"experiment '{condition.Experiment}' is not supported by this engine", field: "conditions");
+        }
     }
 
     /// <summary>The spec's labels CSV, else <c>labels.csv</c> in the dataset folder (the generator writes one), else none.</summary>

@@ -79,11 +79,15 @@ public static partial class SpecLoader
     private static class Keys
     {
         public static readonly string[] Sweep =
-            ["name", "output", "image_size", "seeds", "batch_size", "datasets", "models", "thresholds", "validation"];
+            ["name", "output", "image_size", "seeds", "batch_size", "datasets", "models", "thresholds", "validation",
+             "conditions"];
         public static readonly string[] Dataset = ["name", "format", "path", "categories", "synthetic", "labels"];
         public static readonly string[] Synthetic = ["seed", "size", "train", "test_good", "per_defect"];
         public static readonly string[] Model = ["name", "backbone", "weights", "options"];
         public static readonly string[] Validation = ["anomalous", "normal", "seed"];
+        public static readonly string[] Conditions = ["resolution", "drift", "noisy_labels"];
+        public static readonly string[] Drift = ["seeds"];
+        public static readonly string[] NoisyLabels = ["rates", "seeds"];
     }
 
     private sealed class SpecReader(string file, string baseDirectory, SpecValidation known)
@@ -104,33 +108,103 @@ public static partial class SpecLoader
             var validation = ReadValidation(map, thresholds);
             var datasets = ReadDatasets(map, validation);
             var models = ReadModels(map);
+            var conditions = ReadConditions(map, imageSize);
             return new SweepSpec(name, file, output, imageSize, seeds, batchSize, datasets, models, thresholds,
-                validation);
+                validation, conditions);
         }
 
-        private EquatableArray<int> ReadSeeds(MapReader map)
+        private ConditionsSpec ReadConditions(MapReader root, int imageSize)
         {
-            if (map.Get("seeds") is not { } node)
+            if (root.Get("conditions") is not { } node)
             {
-                return EquatableArray.From(0);
+                return ConditionsSpec.None;
             }
-            var items = Sequence(node, "seeds");
+
+            var map = Map(node, "conditions", Keys.Conditions);
+            var resolutions = map.Get("resolution") is { } sizes
+                ? DistinctInts(sizes, map.PathOf("resolution"), "image size", minimum: 1)
+                : EquatableArray<int>.Empty;
+            if (resolutions.Contains(imageSize))
+            {
+                throw Error(map.PathOf("resolution"), map.Node("resolution"),
+                    $"{imageSize} is the sweep's image_size, which the clean cells already run at; list other sizes");
+            }
+
+            var driftSeeds = EquatableArray<int>.Empty;
+            if (map.Get("drift") is { } driftNode)
+            {
+                RequireExperiment(ConditionsSpec.Drift, map.PathOf("drift"), driftNode);
+                var drift = Map(driftNode, map.PathOf("drift"), Keys.Drift);
+                driftSeeds = drift.Get("seeds") is { } driftSeedsNode
+                    ? DistinctInts(driftSeedsNode, drift.PathOf("seeds"), "seed", minimum: 0)
+                    : throw Missing(drift.PathOf("seeds"), drift.Mapping);
+            }
+
+            var noisyRates = EquatableArray<double>.Empty;
+            var noisySeeds = EquatableArray<int>.Empty;
+            if (map.Get("noisy_labels") is { } noisyNode)
+            {
+                RequireExperiment(ConditionsSpec.NoisyLabels, map.PathOf("noisy_labels"), noisyNode);
+                var noisy = Map(noisyNode, map.PathOf("noisy_labels"), Keys.NoisyLabels);
+                var ratesNode = noisy.Get("rates") ?? throw Missing(noisy.PathOf("rates"), noisy.Mapping);
+                var rates = Sequence(ratesNode, noisy.PathOf("rates"));
+                noisyRates = rates.Select((rate, i) => Fraction(rate, $"{noisy.PathOf("rates")}[{i}]")).ToEquatableArray();
+                if (noisyRates.Count == 0 || noisyRates.Distinct().Count() != noisyRates.Count)
+                {
+                    throw Error(noisy.PathOf("rates"), ratesNode, "needs one or more distinct rates");
+                }
+
+                noisySeeds = noisy.Get("seeds") is { } noisySeedsNode
+                    ? DistinctInts(noisySeedsNode, noisy.PathOf("seeds"), "seed", minimum: 0)
+                    : throw Missing(noisy.PathOf("seeds"), noisy.Mapping);
+            }
+
+            return new ConditionsSpec(resolutions, driftSeeds, noisyRates, noisySeeds);
+        }
+
+        private void RequireExperiment(string experiment, string path, YamlNode node)
+        {
+            if (!known.KnownExperiments.Contains(experiment))
+            {
+                throw Error(path, node, $"the {experiment} experiment is not available in this version of Farm " +
+                    $"(available: {string.Join(", ", known.KnownExperiments)})");
+            }
+        }
+
+        private EquatableArray<int> ReadSeeds(MapReader map) =>
+            map.Get("seeds") is { } node ? DistinctInts(node, "seeds", "seed", minimum: 0) : EquatableArray.From(0);
+
+        /// <summary>A non-empty list of distinct integers ≥ <paramref name="minimum"/> (seeds, image sizes).</summary>
+        private EquatableArray<int> DistinctInts(YamlNode node, string at, string what, int minimum)
+        {
+            var items = Sequence(node, at);
             if (items.Count == 0)
             {
-                throw Error("seeds", node, "needs at least one seed");
+                throw Error(at, node, $"needs at least one {what}");
             }
-            var seeds = new List<int>();
+            var values = new List<int>();
             for (var i = 0; i < items.Count; i++)
             {
-                var path = $"seeds[{i}]";
-                var seed = NonNegative(items[i], path);
-                if (seeds.Contains(seed))
+                var path = $"{at}[{i}]";
+                var value = minimum > 0 ? Positive(items[i], path) : NonNegative(items[i], path);
+                if (values.Contains(value))
                 {
-                    throw Error(path, items[i], $"seed {seed} is listed twice");
+                    throw Error(path, items[i], $"{what} {value} is listed twice");
                 }
-                seeds.Add(seed);
+                values.Add(value);
             }
-            return seeds.ToEquatableArray();
+            return values.ToEquatableArray();
+        }
+
+        /// <summary>A number strictly between 0 and 1 (a share of images).</summary>
+        private double Fraction(YamlNode node, string path)
+        {
+            if (node is not YamlScalarNode { Value: { } value } scalar || scalar.Style != ScalarStyle.Plain
+                || !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            {
+                throw Error(path, node, $"expected a number, got {Kind(node)}");
+            }
+            return number is > 0 and < 1 ? number : throw Error(path, node, $"must be between 0 and 1, got {value}");
         }
 
         private EquatableArray<string> ReadThresholds(MapReader map)

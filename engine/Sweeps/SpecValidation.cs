@@ -12,8 +12,12 @@ public sealed record SpecValidation(
     IReadOnlyCollection<string> Thresholds,
     IReadOnlyCollection<string> Formats,
     IReadOnlyCollection<string> GeneratedFormats,
-    IReadOnlyCollection<string> ThresholdsNeedingAnomalies)
+    IReadOnlyCollection<string> ThresholdsNeedingAnomalies,
+    IReadOnlyCollection<string>? Experiments = null)
 {
+    /// <summary>Robustness experiments the engine can apply (<see cref="Pipeline.CellRunner.SupportedExperiments"/>).</summary>
+    public IReadOnlyCollection<string> KnownExperiments => Experiments ?? Pipeline.CellRunner.SupportedExperiments;
+
     /// <summary>The threshold-estimation methods of the protocol, in the order results list them.</summary>
     public static IReadOnlyList<string> AllThresholds => ThresholdMethods.Names;
 

@@ -10,22 +10,21 @@ public static class SweepPlan
     /// </summary>
     public static IReadOnlyList<CellSpec> Expand(SweepSpec spec, Func<DatasetSpec, IReadOnlyList<string>> categoriesOf)
     {
-        // Robustness experiments will add conditions from the spec; until then every cell runs on clean data.
-        IReadOnlyList<ConditionSpec> conditions = [ConditionSpec.None];
+        var conditions = (spec.Conditions ?? ConditionsSpec.None).Expand(spec.ImageSize).ToList();
         var cells = new List<CellSpec>();
         for (var d = 0; d < spec.Datasets.Count; d++)
         {
             var dataset = spec.Datasets[d];
             foreach (var category in CategoriesOf(spec, d, categoriesOf))
             {
-                foreach (var condition in conditions)
+                foreach (var (condition, imageSize) in conditions)
                 {
                     foreach (var model in spec.Models)
                     {
                         foreach (var seed in spec.Seeds)
                         {
                             cells.Add(new CellSpec(spec.Name, dataset.Name, dataset.Format, dataset.Path,
-                                dataset.Synthetic, category, condition, model, seed, spec.ImageSize, spec.BatchSize,
+                                dataset.Synthetic, category, condition, model, seed, imageSize, spec.BatchSize,
                                 spec.Thresholds, spec.Validation, dataset.Labels));
                         }
                     }

@@ -15,7 +15,8 @@ public sealed record SweepSpec(
     EquatableArray<DatasetSpec> Datasets,
     EquatableArray<ModelSpec> Models,
     EquatableArray<string> Thresholds,
-    ValidationSpec Validation)
+    ValidationSpec Validation,
+    ConditionsSpec? Conditions = null)
 {
     public const int DefaultImageSize = 256;
     public const int DefaultBatchSize = 16;

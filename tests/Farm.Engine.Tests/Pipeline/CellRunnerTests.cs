@@ -101,6 +101,29 @@ public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<Pip
     }
 
     [Fact]
+    public void AResolutionConditionRunsAtItsSizeAndIsRecorded()
+    {
+        var (rows, _) = RunCell("widget", seed: 0, condition: new ConditionSpec("resolution", "96"), imageSize: 96);
+
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(96, r.ImageSize);
+            Assert.Equal("resolution", r.Experiment);
+            Assert.Equal("96", r.ConditionParameter);
+            Assert.Null(r.ConditionSeed);
+        });
+    }
+
+    [Fact]
+    public void AnExperimentTheEngineCannotApplyFailsInsteadOfRunningClean()
+    {
+        var error = Assert.Throws<FarmException>(() => RunCell("widget", seed: 0, condition: new ConditionSpec("fog", null, 1)));
+
+        Assert.Equal("conditions", error.Field);
+        Assert.Contains("fog", error.Message);
+    }
+
+    [Fact]
     public void SameSeedGivesTheSameScores()
     {
         var (first, _) = RunCell("widget", seed: 2);
@@ -112,11 +135,12 @@ public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<Pip
 
     private static readonly string[] ThresholdMethodsUsed = ["f1max", "iou", "normal-stats", "percentile", "fpr-bound"];
 
-    private (IReadOnlyList<ResultRow> Rows, CellRunSummary Summary) RunCell(string product, int seed, string? weightsPath = null)
+    private (IReadOnlyList<ResultRow> Rows, CellRunSummary Summary) RunCell(
+        string product, int seed, string? weightsPath = null, ConditionSpec? condition = null, int imageSize = 128)
     {
         var cell = new CellSpec(
-            "test", "synthetic", "synthetic", dataset.Root, null, product, ConditionSpec.None,
-            new ModelSpec("padim", "resnet18", weightsPath, OptionMap.Empty), seed, 128, 8,
+            "test", "synthetic", "synthetic", dataset.Root, null, product, condition ?? ConditionSpec.None,
+            new ModelSpec("padim", "resnet18", weightsPath, OptionMap.Empty), seed, imageSize, 8,
             ThresholdMethodsUsed.ToEquatableArray(), new ValidationSpec(2, 2));
         var split = DataSplitter.Split(MvtecDataset.LoadCategory(dataset.Root, product), seed, 2, 2);
         var path = Path.Combine(dataset.Output, $"{product}-{seed}-{Guid.NewGuid():N}.parquet");
