@@ -5,7 +5,7 @@ namespace Farm.Engine.Tests.Sweeps;
 /// <summary>The specs in examples/ are documentation users copy: each must stay valid as the spec format evolves.</summary>
 public class ExampleSpecsTests
 {
-    public static TheoryData<string> Examples => [.. Directory.GetFiles(ExamplesFolder(), "*.yaml").Select(Path.GetFileName)!];
+    public static TheoryData<string> Examples => [.. Directory.GetFiles(ExamplesFolder(), "*.yaml").Select(path => Path.GetFileName(path))];
 
     [Theory]
     [MemberData(nameof(Examples))]
