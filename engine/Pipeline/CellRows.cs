@@ -1,3 +1,4 @@
+using Farm.Engine.Data;
 using System.Reflection;
 using Farm.Engine.IO;
 using Farm.Engine.Results;
@@ -12,10 +13,11 @@ internal static class CellRows
         ?? typeof(CellRows).Assembly.GetName().Version?.ToString()
         ?? "unknown";
 
-    public static IReadOnlyList<ResultRow> Build(CellRunRequest request, CellEvaluation evaluation, CellTimings timings)
+    /// <param name="split">The split the cell ran on: the requested one after its condition (e.g. contamination).</param>
+    public static IReadOnlyList<ResultRow> Build(
+        CellRunRequest request, DataSplit split, CellEvaluation evaluation, CellTimings timings)
     {
         var cell = request.Cell;
-        var split = request.Split;
         var created = DateTime.UtcNow;
         var weightsSha256 = cell.Model.WeightsPath is { } weights ? FileHashes.Sha256(weights) : null;
         return evaluation.Subsets.SelectMany(subset => subset.Thresholds.Select(threshold => new ResultRow

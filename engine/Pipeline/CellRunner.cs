@@ -32,17 +32,18 @@ public static class CellRunner
         var total = Stopwatch.StartNew();
         var cell = request.Cell;
         RequireSupportedCondition(cell.Condition);
+        var split = request.Split;
         var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options);
         using var detector = ModelRegistry.Create(cell.Model.Name, options);
 
         var fitClock = Stopwatch.StartNew();
         detector.Fit(ImageBatches.Preprocessed(
-            request.Split.Train.Select(s => s.ImagePath).ToList(), cell.ImageSize, cell.BatchSize, cancellation));
+            split.Train.Select(s => s.ImagePath).ToList(), cell.ImageSize, cell.BatchSize, cancellation));
         fitClock.Stop();
 
         var predictClock = Stopwatch.StartNew();
-        var validation = Score(detector, request.Split.Validation, cell.ImageSize, cell.BatchSize, cancellation);
-        var test = Score(detector, request.Split.Test, cell.ImageSize, cell.BatchSize, cancellation);
+        var validation = Score(detector, split.Validation, cell.ImageSize, cell.BatchSize, cancellation);
+        var test = Score(detector, split.Test, cell.ImageSize, cell.BatchSize, cancellation);
         predictClock.Stop();
 
         var metricsClock = Stopwatch.StartNew();
@@ -51,7 +52,7 @@ public static class CellRunner
 
         var timings = new CellTimings(fitClock.Elapsed.TotalSeconds, predictClock.Elapsed.TotalSeconds,
             metricsClock.Elapsed.TotalSeconds, total.Elapsed.TotalSeconds);
-        var rows = CellRows.Build(request, evaluation, timings);
+        var rows = CellRows.Build(request, split, evaluation, timings);
         ResultsParquet.WriteCellFile(request.ResultPath, rows);
         return new CellRunSummary(rows.Count, timings.FitSeconds, timings.PredictSeconds, timings.MetricsSeconds,
             total.Elapsed.TotalSeconds);
