@@ -13,7 +13,7 @@ internal static class CellRows
         ?? typeof(CellRows).Assembly.GetName().Version?.ToString()
         ?? "unknown";
 
-    /// <param name="split">The split the cell ran on: the requested one after its condition (e.g. contamination).</param>
+    // split: the one the cell ran on, i.e. the requested one after its condition (e.g. contamination).
     public static IReadOnlyList<ResultRow> Build(
         CellRunRequest request, DataSplit split, CellEvaluation evaluation, CellTimings timings)
     {
