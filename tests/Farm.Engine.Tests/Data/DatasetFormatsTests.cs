@@ -150,6 +150,19 @@ public sealed class DatasetFormatsTests : IDisposable
     }
 
     [Fact]
+    public void LocoManifestListsValidationImagesAndEveryMaskFile()
+    {
+        WriteLoco("breakfast_box");
+
+        var manifest = DatasetManifest.Build(DatasetFormats.Get("mvtec_loco").LoadCategory(Root, "breakfast_box"));
+
+        Assert.Equal("validation", manifest.Files.Single(file => file.RelativePath == "breakfast_box/validation/good/000.png").Split);
+        Assert.Equal(
+            ["breakfast_box/ground_truth/logical_anomalies/000/000.png", "breakfast_box/ground_truth/logical_anomalies/000/001.png"],
+            manifest.Files.Where(file => file.Role == "mask").Select(file => file.RelativePath));
+    }
+
+    [Fact]
     public void LocoImageWithoutMaskFolderNamesTheFolder()
     {
         WriteLoco("breakfast_box");
