@@ -1,4 +1,5 @@
 using Farm.Engine.Data;
+using Farm.Engine.Data.Formats;
 using Farm.GrainInterfaces;
 
 namespace Farm.Grains;
@@ -17,7 +18,7 @@ public sealed class DatasetGrain : Grain, IDatasetGrain
         categoryNames ??= await Task.Run(() =>
         {
             DatasetProvisioning.EnsureAvailable(source.Format, source.Path, DatasetSources.ToEngine(source.Synthetic));
-            return MvtecDataset.ListCategories(source.Path);
+            return DatasetFormats.Get(source.Format).ListCategories(source.Path);
         });
         return categoryNames;
     }
@@ -27,7 +28,7 @@ public sealed class DatasetGrain : Grain, IDatasetGrain
         await GetCategories(source);
         if (!categories.TryGetValue(category, out var loaded))
         {
-            loaded = await Task.Run(() => MvtecDataset.LoadCategory(source.Path, category));
+            loaded = await Task.Run(() => DatasetFormats.Get(source.Format).LoadCategory(source.Path, category));
             categories[category] = loaded;
         }
 

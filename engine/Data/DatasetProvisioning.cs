@@ -1,3 +1,4 @@
+using Farm.Engine.Data.Formats;
 using Farm.Engine.Data.Synthetic;
 
 namespace Farm.Engine.Data;
@@ -11,12 +12,14 @@ public static class DatasetProvisioning
     /// </summary>
     public static void EnsureAvailable(string format, string path, SyntheticDatasetOptions? synthetic)
     {
+        // Resolving the format first makes an unknown name fail here, before any folder is looked at.
+        var datasetFormat = DatasetFormats.Get(format);
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
         {
             return;
         }
 
-        if (!string.Equals(format, "synthetic", StringComparison.OrdinalIgnoreCase))
+        if (datasetFormat.Name != "synthetic")
         {
             throw new FarmException("dataset folder does not exist or is empty", path);
         }

@@ -11,9 +11,14 @@ public sealed record ImageSample(
     string DefectType,
     string? MaskPath);
 
-/// <summary>One category (product) of an MVTec-layout dataset: its defect-free training images and its test images.</summary>
+/// <summary>
+/// One category (product) of a dataset: its defect-free training images and its test images. <see cref="Validation"/>
+/// holds a format's own defect-free validation images (MVTec LOCO's <c>validation/good</c>); it is null for formats
+/// without them, and the seeded splitter draws validation images from <see cref="Test"/> either way.
+/// </summary>
 public sealed record DatasetCategory(
     string DatasetRoot,
     string Name,
     IReadOnlyList<ImageSample> Train,
-    IReadOnlyList<ImageSample> Test);
+    IReadOnlyList<ImageSample> Test,
+    IReadOnlyList<ImageSample>? Validation = null);

@@ -29,7 +29,28 @@ public static class MvtecDataset
     }
 
     /// <summary>Lists one category's images and masks and checks that every header is readable and every mask fits its image.</summary>
-    public static DatasetCategory LoadCategory(string root, string category)
+    public static DatasetCategory LoadCategory(string root, string category) => LoadCategory(root, category, MvtecMask);
+
+    /// <summary>
+    /// Finds the ground truth of an anomalous test image: a mask file, or a folder of mask files whose union is the
+    /// pixel mask (MVTec LOCO). Throws a <see cref="FarmException"/> naming the expected path when it is missing.
+    /// </summary>
+    internal delegate string MaskLocator(string categoryFolder, string defectType, string imagePath);
+
+    /// <summary>The MVTec AD rule: <c>ground_truth/&lt;defect&gt;/&lt;stem&gt;_mask.png</c>.</summary>
+    internal static string MvtecMask(string categoryFolder, string defectType, string imagePath)
+    {
+        var maskPath = Path.Combine(categoryFolder, "ground_truth", defectType, Path.GetFileNameWithoutExtension(imagePath) + "_mask.png");
+        return File.Exists(maskPath)
+            ? maskPath
+            : throw new FarmException($"mask file not found for anomalous image {ImageName(categoryFolder, imagePath)} (expected {maskPath})", maskPath);
+    }
+
+    /// <summary>
+    /// The MVTec layout with a format's own mask rule; <paramref name="validationFolder"/> (relative to the category,
+    /// e.g. "validation/good") is read into <see cref="DatasetCategory.Validation"/> when given and must then exist.
+    /// </summary>
+    internal static DatasetCategory LoadCategory(string root, string category, MaskLocator locateMask, string? validationFolder = null)
     {
         RequireFolder(root, "dataset root not found");
         var fullRoot = Path.GetFullPath(root);
@@ -56,7 +77,7 @@ public static class MvtecDataset
             {
                 test.Add(defectType == NormalDefectType
                     ? NormalSample(fullRoot, imagePath)
-                    : AnomalousSample(fullRoot, categoryFolder, defectType, imagePath));
+                    : AnomalousSample(fullRoot, locateMask(categoryFolder, defectType, imagePath), defectType, imagePath));
             }
         }
         if (test.Count == 0)
@@ -64,11 +85,19 @@ public static class MvtecDataset
             throw new FarmException("test folder holds no images", testFolder);
         }
 
-        foreach (var sample in train.Concat(test))
+        List<ImageSample>? validation = null;
+        if (validationFolder is not null)
+        {
+            var folder = Path.Combine(categoryFolder, validationFolder);
+            RequireFolder(folder, "validation folder not found");
+            validation = ImageIo.ListImages(folder).Select(path => NormalSample(fullRoot, path)).ToList();
+        }
+
+        foreach (var sample in train.Concat(test).Concat(validation ?? []))
         {
             CheckHeaders(sample);
         }
-        return new DatasetCategory(fullRoot, category, train, test);
+        return new DatasetCategory(fullRoot, category, train, test, validation);
     }
 
     /// <summary>Decodes a sample's image and mask; normal images get an all-false mask. Fails if the mask size differs.</summary>
@@ -81,34 +110,50 @@ public static class MvtecDataset
             return (image, BinaryMask.Empty(image.Width, image.Height));
         }
 
-        var maskPath = RequireMaskPath(sample);
-        var mask = ImageIo.ReadMask(maskPath);
-        RequireSameSize(maskPath, (mask.Width, mask.Height), sample.ImagePath, (image.Width, image.Height));
-        return (image, mask);
+        var union = BinaryMask.Empty(image.Width, image.Height);
+        foreach (var maskPath in MaskFiles(RequireMaskPath(sample)))
+        {
+            var mask = ImageIo.ReadMask(maskPath);
+            RequireSameSize(maskPath, (mask.Width, mask.Height), sample.ImagePath, (image.Width, image.Height));
+            for (var pixel = 0; pixel < union.Pixels.Length; pixel++)
+            {
+                union.Pixels[pixel] |= mask.Pixels[pixel];
+            }
+        }
+        return (image, union);
     }
 
-    private static void CheckHeaders(ImageSample sample)
+    /// <summary>
+    /// The mask files behind a sample's mask path: the file itself, or every image in it when it is a folder
+    /// (MVTec LOCO keeps one mask per annotated region; a folder without masks is an error).
+    /// </summary>
+    public static IReadOnlyList<string> MaskFiles(string maskPath)
+    {
+        if (!Directory.Exists(maskPath))
+        {
+            return [maskPath];
+        }
+        var files = ImageIo.ListImages(maskPath).ToList();
+        return files.Count > 0 ? files : throw new FarmException("mask folder holds no mask images", maskPath);
+    }
+
+    internal static void CheckHeaders(ImageSample sample)
     {
         var imageSize = ImageIo.ReadSize(sample.ImagePath);
         if (sample.IsAnomalous)
         {
-            var maskPath = RequireMaskPath(sample);
-            RequireSameSize(maskPath, ImageIo.ReadSize(maskPath), sample.ImagePath, imageSize);
+            foreach (var maskPath in MaskFiles(RequireMaskPath(sample)))
+            {
+                RequireSameSize(maskPath, ImageIo.ReadSize(maskPath), sample.ImagePath, imageSize);
+            }
         }
     }
 
     private static ImageSample NormalSample(string root, string imagePath) =>
         new(imagePath, RelativeTo(root, imagePath), IsAnomalous: false, NormalDefectType, MaskPath: null);
 
-    private static ImageSample AnomalousSample(string root, string categoryFolder, string defectType, string imagePath)
-    {
-        var maskPath = Path.Combine(categoryFolder, "ground_truth", defectType, Path.GetFileNameWithoutExtension(imagePath) + "_mask.png");
-        if (!File.Exists(maskPath))
-        {
-            throw new FarmException($"mask file not found for anomalous image {RelativeTo(root, imagePath)}", maskPath);
-        }
-        return new ImageSample(imagePath, RelativeTo(root, imagePath), IsAnomalous: true, defectType, maskPath);
-    }
+    private static ImageSample AnomalousSample(string root, string maskPath, string defectType, string imagePath) =>
+        new(imagePath, RelativeTo(root, imagePath), IsAnomalous: true, defectType, maskPath);
 
     private static string RequireMaskPath(ImageSample sample) =>
         sample.MaskPath ?? throw new FarmException("anomalous image has no mask", sample.ImagePath);
@@ -123,10 +168,14 @@ public static class MvtecDataset
         }
     }
 
-    private static string RelativeTo(string root, string path) =>
+    /// <summary>An image's path from the dataset root (the category folder's parent), as error messages show it.</summary>
+    internal static string ImageName(string categoryFolder, string imagePath) =>
+        RelativeTo(Path.GetDirectoryName(Path.GetFullPath(categoryFolder))!, imagePath);
+
+    internal static string RelativeTo(string root, string path) =>
         Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
 
-    private static void RequireFolder(string folder, string message)
+    internal static void RequireFolder(string folder, string message)
     {
         if (!Directory.Exists(folder))
         {

@@ -1,3 +1,4 @@
+using Farm.Engine.Data.Formats;
 using Farm.Engine.Models;
 using Farm.Engine.Thresholds;
 
@@ -22,7 +23,7 @@ public sealed record SpecValidation(
     public static IReadOnlyList<string> AllThresholds => ThresholdMethods.Names;
 
     /// <summary>Dataset formats the loaders understand.</summary>
-    public static IReadOnlyList<string> AllFormats { get; } = ["mvtec", "synthetic"];
+    public static IReadOnlyList<string> AllFormats => DatasetFormats.Names;
 
     public static SpecValidation Default => new(
         Models: [.. ModelRegistry.Names],
