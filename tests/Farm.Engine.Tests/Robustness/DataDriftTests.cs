@@ -1,0 +1,209 @@
+using Farm.Engine.Data.Synthetic;
+using Farm.Engine.Imaging;
+using Farm.Engine.Robustness;
+using Farm.Engine.Tests.Data;
+using Farm.Engine.Tests.Reference;
+using Xunit.Abstractions;
+
+namespace Farm.Engine.Tests.Robustness;
+
+public class DataDriftTests(ITestOutputHelper output)
+{
+    private const int Width = 37, Height = 29;
+
+    /// <summary>A non-square, colourful, textured image (so width/height mix-ups and channel mix-ups show).</summary>
+    private static RgbImage Pattern()
+    {
+        var random = new SplitMix64(99);
+        var pixels = new byte[Width * Height * 3];
+        for (var y = 0; y < Height; y++)
+        {
+            for (var x = 0; x < Width; x++)
+            {
+                var i = ((y * Width) + x) * 3;
+                pixels[i] = (byte)(40 + (5 * x) + random.NextInt(20));
+                pixels[i + 1] = (byte)(30 + (7 * y) + random.NextInt(20));
+                pixels[i + 2] = (byte)((x * y) % 200 + random.NextInt(40));
+            }
+        }
+
+        return new RgbImage(Width, Height, pixels);
+    }
+
+    /// <summary>Black with a white rectangle; the mask marks the rectangle.</summary>
+    private static (RgbImage Image, BinaryMask Mask) Square(int size)
+    {
+        var pixels = new byte[size * size * 3];
+        var mask = new bool[size * size];
+        for (var y = size / 4; y < size * 5 / 8; y++)
+        {
+            for (var x = size * 3 / 8; x < size * 3 / 4; x++)
+            {
+                mask[(y * size) + x] = true;
+                pixels.AsSpan(((y * size) + x) * 3, 3).Fill(255);
+            }
+        }
+
+        return (new RgbImage(size, size, pixels), new BinaryMask(size, size, mask));
+    }
+
+    [Fact]
+    public void SameSeedAndKeyGiveTheSameDriftRegardlessOfOrder()
+    {
+        var image = Pattern();
+        var mask = BinaryMask.Empty(Width, Height);
+        var first = DataDrift.Apply(image, mask, 2, "widget/test/crack/001.png");
+        _ = DataDrift.Apply(image, mask, 2, "widget/test/good/000.png");
+        var again = DataDrift.Apply(image, mask, 2, "widget/test/crack/001.png");
+
+        Assert.Equal(first.Image.Pixels, again.Image.Pixels);
+        Assert.Equal(string.Join(";", first.Transforms), string.Join(";", again.Transforms));
+        var differ = Enumerable.Range(0, 10).Count(seed =>
+            string.Join(";", DataDrift.Draw(Width, Height, seed, "k")) != string.Join(";", DataDrift.Draw(Width, Height, seed + 100, "k")));
+        Assert.True(differ >= 8, $"only {differ} of 10 seed pairs drew different transforms");
+    }
+
+    [Fact]
+    public void OneOrTwoTransformsFromDifferentCategoriesWithParametersInRange()
+    {
+        var kinds = new HashSet<DriftKind>();
+        var counts = new HashSet<int>();
+        for (var i = 0; i < 400; i++)
+        {
+            var transforms = DataDrift.Draw(64, 48, i % 3, $"image{i}");
+            counts.Add(transforms.Count);
+            Assert.InRange(transforms.Count, 1, 2);
+            Assert.Equal(transforms.Count, transforms.Select(t => t.Category).Distinct().Count());
+            foreach (var t in transforms)
+            {
+                kinds.Add(t.Kind);
+                AssertInRange(t, 64, 48);
+            }
+        }
+
+        Assert.Equal([1, 2], counts.Order());
+        Assert.Equal(Enum.GetValues<DriftKind>().Length, kinds.Count);
+    }
+
+    private static void AssertInRange(DriftTransform t, int width, int height)
+    {
+        switch (t.Kind)
+        {
+            case DriftKind.GaussianBlur:
+                Assert.InRange(t["sigma"], 0.1, 1.5);
+                break;
+            case DriftKind.GaussianNoise:
+                Assert.InRange(t["scale"], 0.01, 0.05);
+                break;
+            case DriftKind.ColorJitter:
+                Assert.All(["brightness", "contrast", "saturation"], name => Assert.InRange(t[name], 0.5, 1.5));
+                break;
+            case DriftKind.RandomShadow:
+                Assert.Equal(12, t.Parameters.Count);
+                Assert.All(t.Parameters.Values, v => Assert.InRange(v, 0, width));
+                break;
+            case DriftKind.Rotation:
+                Assert.InRange(t["degrees"], -5, 5);
+                break;
+            case DriftKind.RandomCrop:
+                Assert.InRange(t["scale"], 0.8, 1.0);
+                Assert.InRange(t["width"] * t["height"] / (width * height), 0.77, 1.0);
+                Assert.InRange(t["left"] + t["width"], 1, width);
+                Assert.InRange(t["top"] + t["height"], 1, height);
+                break;
+            case DriftKind.Perspective:
+                Assert.All(Enumerable.Range(0, 4), c =>
+                {
+                    Assert.InRange(Math.Abs(t[$"corner{c}_dx"]), 0, 0.2 * width / 2);
+                    Assert.InRange(Math.Abs(t[$"corner{c}_dy"]), 0, 0.2 * height / 2);
+                });
+                break;
+        }
+    }
+
+    [Theory]
+    [InlineData(DriftKind.Rotation)]
+    [InlineData(DriftKind.RandomCrop)]
+    [InlineData(DriftKind.Perspective)]
+    public void MasksFollowTheGeometry(DriftKind kind)
+    {
+        var (image, mask) = Square(64);
+        var movedCount = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            var transform = DataDrift.DrawTransform(kind, 64, 64, i, "square");
+            var (moved, movedMask) = DataDrift.ApplyTransform(image, mask, transform);
+
+            var inside = Enumerable.Range(0, movedMask.Pixels.Length).Where(p => movedMask.Pixels[p]).ToList();
+            var bright = Enumerable.Range(0, movedMask.Pixels.Length).Where(p => moved.Pixels[p * 3] > 127).ToList();
+            var agree = inside.Intersect(bright).Count();
+            var iou = agree / (double)inside.Union(bright).Count();
+            Assert.True(iou > 0.9, $"{transform}: mask and content overlap with IoU {iou:F3}");
+            movedCount += movedMask.Pixels.SequenceEqual(mask.Pixels) ? 0 : 1;
+        }
+
+        // Small draws (a 1° rotation, a 99 % crop) may move a 24-pixel square by less than half a pixel.
+        Assert.True(movedCount >= 5, $"only {movedCount} of 10 {kind} draws moved the mask");
+    }
+
+    [Fact]
+    public void PhotometricTransformsLeaveTheMaskAlone()
+    {
+        var (image, mask) = Square(32);
+        foreach (var kind in new[] { DriftKind.GaussianBlur, DriftKind.GaussianNoise, DriftKind.ColorJitter, DriftKind.RandomShadow })
+        {
+            var (changed, same) = DataDrift.ApplyTransform(image, mask, DataDrift.DrawTransform(kind, 32, 32, 0, "p"));
+            Assert.Equal(mask.Pixels, same.Pixels);
+            Assert.NotEqual(image.Pixels, changed.Pixels);
+        }
+    }
+
+    [Theory]
+    [InlineData("blur", 0.1)]
+    [InlineData("blur", 1.5)]
+    [InlineData("rotate", 4.3)]
+    [InlineData("rotate", -5)]
+    [InlineData("brightness", 1.37)]
+    [InlineData("brightness", 0.55)]
+    [InlineData("contrast", 0.6)]
+    [InlineData("contrast", 1.45)]
+    [InlineData("saturation", 0.5)]
+    [InlineData("saturation", 1.4)]
+    public void MatchesTorchvisionFunctional(string op, double value)
+    {
+        var image = Pattern();
+        var transform = op switch
+        {
+            "blur" => new DriftTransform(DriftKind.GaussianBlur, new Dictionary<string, double> { ["sigma"] = value }),
+            "rotate" => new DriftTransform(DriftKind.Rotation, new Dictionary<string, double> { ["degrees"] = value }),
+            _ => new DriftTransform(DriftKind.ColorJitter, new Dictionary<string, double>
+            {
+                ["brightness"] = op == "brightness" ? value : 1,
+                ["contrast"] = op == "contrast" ? value : 1,
+                ["saturation"] = op == "saturation" ? value : 1,
+            }),
+        };
+        var (ours, _) = DataDrift.ApplyTransform(image, BinaryMask.Empty(Width, Height), transform);
+
+        using var folder = new DataTestFolder();
+        File.WriteAllBytes(folder.Combine("in.raw"), image.Pixels);
+        DebianPython.RunScript("drift_reference.py", op, folder.Combine("in.raw"), folder.Combine("out.raw"),
+            $"{Width}", $"{Height}", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var reference = new float[3 * Width * Height];
+        Buffer.BlockCopy(File.ReadAllBytes(folder.Combine("out.raw")), 0, reference, 0, reference.Length * 4);
+
+        // Ours is rounded to 8 bits; a matching computation is within half a level of the float reference.
+        var count = Width * Height;
+        var worst = 0.0;
+        for (var i = 0; i < count; i++)
+        {
+            for (var c = 0; c < 3; c++)
+            {
+                worst = Math.Max(worst, Math.Abs(ours.Pixels[(i * 3) + c] - (reference[(c * count) + i] * 255.0)));
+            }
+        }
+
+        output.WriteLine($"{op}({value}): max difference {worst:F4} grey levels");
+        Assert.True(worst <= 0.501, $"{op}({value}) differs from torchvision by {worst:F4} grey levels");
+    }
+}
