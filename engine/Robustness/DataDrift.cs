@@ -193,32 +193,41 @@ public static class DataDrift
             throw new ArgumentException($"mask is {mask.Width}×{mask.Height} but the image is {image.Width}×{image.Height}");
         }
 
-        var planes = ToPlanes(image);
-        int w = image.Width, h = image.Height;
+        var drifted = FromPlanes(TransformPlanes(ToPlanes(image), image.Width, image.Height, transform), image.Width, image.Height);
+        var driftedMask = transform.Kind switch
+        {
+            DriftKind.Rotation => WarpNearest(mask, RotationMap(mask.Width, mask.Height, transform["degrees"])),
+            DriftKind.RandomCrop => CropResizeNearest(mask, (int)transform["left"], (int)transform["top"],
+                (int)transform["width"], (int)transform["height"]),
+            DriftKind.Perspective => WarpNearest(mask, PerspectiveMap(mask.Width, mask.Height, transform)),
+            _ => mask,
+        };
+        return (drifted, driftedMask);
+    }
+
+    /// <summary>One transform on float planes (C × H × W, [0, 1]) before 8-bit rounding; compared with torchvision.</summary>
+    internal static float[] TransformPlanes(float[] planes, int w, int h, DriftTransform transform)
+    {
         switch (transform.Kind)
         {
             case DriftKind.GaussianBlur:
-                return (FromPlanes(GaussianBlur(planes, w, h, transform["sigma"]), w, h), mask);
+                return GaussianBlur(planes, w, h, transform["sigma"]);
             case DriftKind.GaussianNoise:
-                return (FromPlanes(AddNoise(planes, transform["scale"], (ulong)transform["noise_seed"]), w, h), mask);
+                return AddNoise(planes, transform["scale"], (ulong)transform["noise_seed"]);
             case DriftKind.ColorJitter:
                 var jittered = AdjustBrightness(planes, transform["brightness"]);
                 jittered = AdjustContrast(jittered, w, h, transform["contrast"]);
-                jittered = AdjustSaturation(jittered, w, h, transform["saturation"]);
-                return (FromPlanes(jittered, w, h), mask);
+                return AdjustSaturation(jittered, w, h, transform["saturation"]);
             case DriftKind.RandomShadow:
-                return (FromPlanes(Shadow(planes, w, h, transform), w, h), mask);
+                return Shadow(planes, w, h, transform);
             case DriftKind.Rotation:
-                var map = RotationMap(w, h, transform["degrees"]);
-                return (FromPlanes(WarpBilinear(planes, w, h, map), w, h), WarpNearest(mask, map));
+                return WarpBilinear(planes, w, h, RotationMap(w, h, transform["degrees"]));
             case DriftKind.RandomCrop:
-                int left = (int)transform["left"], top = (int)transform["top"];
                 int cropWidth = (int)transform["width"], cropHeight = (int)transform["height"];
-                return (FromPlanes(ResizeBilinear(Crop(planes, w, h, left, top, cropWidth, cropHeight), cropWidth, cropHeight, w, h), w, h),
-                    CropResizeNearest(mask, left, top, cropWidth, cropHeight));
+                var cropped = Crop(planes, w, h, (int)transform["left"], (int)transform["top"], cropWidth, cropHeight);
+                return ResizeBilinear(cropped, cropWidth, cropHeight, w, h);
             case DriftKind.Perspective:
-                var homography = PerspectiveMap(w, h, transform);
-                return (FromPlanes(WarpBilinear(planes, w, h, homography), w, h), WarpNearest(mask, homography));
+                return WarpBilinear(planes, w, h, PerspectiveMap(w, h, transform));
             default:
                 throw new ArgumentOutOfRangeException(nameof(transform), transform.Kind, null);
         }
@@ -411,7 +420,8 @@ public static class DataDrift
     }
 
     /// <summary>
-    /// The homography taking the moved corners (output) back to the image corners (input), solved from four point pairs.
+    /// The homography taking the moved corners (output) back to the image corners (input), solved from four point pairs
+    /// (torchvision's _get_perspective_coeffs; corners are RandomPerspective's start points).
     /// </summary>
     private static SourceMap PerspectiveMap(int width, int height, DriftTransform transform)
     {
@@ -431,10 +441,13 @@ public static class DataDrift
         }
 
         var h = SolveLinear(system);
+        // As torchvision's perspective: the homography acts on pixel-edge coordinates (index + 0.5).
         return (x, y) =>
         {
-            var denominator = (h[6] * x) + (h[7] * y) + 1;
-            return (((h[0] * x) + (h[1] * y) + h[2]) / denominator, ((h[3] * x) + (h[4] * y) + h[5]) / denominator);
+            double ex = x + 0.5, ey = y + 0.5;
+            var denominator = (h[6] * ex) + (h[7] * ey) + 1;
+            return ((((h[0] * ex) + (h[1] * ey) + h[2]) / denominator) - 0.5,
+                (((h[3] * ex) + (h[4] * ey) + h[5]) / denominator) - 0.5);
         };
     }
 
