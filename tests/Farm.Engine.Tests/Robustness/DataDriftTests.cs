@@ -158,6 +158,67 @@ public class DataDriftTests(ITestOutputHelper output)
         }
     }
 
+    private static RgbImage Grey(int size, byte level)
+    {
+        var pixels = new byte[size * size * 3];
+        Array.Fill(pixels, level);
+        return new RgbImage(size, size, pixels);
+    }
+
+    [Fact]
+    public void NoiseHasTheDocumentedMeanAndSpread()
+    {
+        var image = Grey(96, 128);
+        var transform = new DriftTransform(DriftKind.GaussianNoise,
+            new Dictionary<string, double> { ["scale"] = 0.04, ["noise_seed"] = 12345 });
+
+        var noisy = DataDrift.TransformPlanes(DataDrift.ToPlanes(image), 96, 96, transform);
+
+        // x + scale · (0.5 + 1.0 · z): mean shift 0.02, standard deviation 0.04 (no clamping at mid-grey).
+        var deltas = noisy.Select(v => v - (128 / 255.0)).ToArray();
+        var mean = deltas.Average();
+        var std = Math.Sqrt(deltas.Select(d => (d - mean) * (d - mean)).Average());
+        Assert.InRange(mean, 0.02 - 0.002, 0.02 + 0.002);
+        Assert.InRange(std, 0.04 * 0.97, 0.04 * 1.03);
+        Assert.Equal(noisy, DataDrift.TransformPlanes(DataDrift.ToPlanes(image), 96, 96, transform));
+    }
+
+    [Fact]
+    public void ShadowLayersHalveBrightnessWhereTheyCover()
+    {
+        var image = Grey(64, 200);
+        var transform = DataDrift.DrawTransform(DriftKind.RandomShadow, 64, 64, 4, "grey");
+
+        var shaded = DataDrift.TransformPlanes(DataDrift.ToPlanes(image), 64, 64, transform);
+
+        // Each pixel is covered by 0 to 3 layers, each blending halfway towards black.
+        var levels = shaded.Select(v => Math.Round(v * 255 / 200 * 8)).Distinct().Order().ToList();
+        Assert.All(levels, l => Assert.Contains(l, new double[] { 1, 2, 4, 8 }));
+        Assert.Contains(8, levels);
+        Assert.True(levels.Count >= 2, "no pixel was shaded");
+    }
+
+    [Fact]
+    public void ApplyEqualsReplayingTheRecordedTransformsInOrder()
+    {
+        var (image, mask) = Square(48);
+        for (var i = 0; i < 20; i++)
+        {
+            var result = DataDrift.Apply(image, mask, 1, $"img{i}");
+            var (replayed, replayedMask) = (image, mask);
+            foreach (var transform in result.Transforms)
+            {
+                (replayed, replayedMask) = DataDrift.ApplyTransform(replayed, replayedMask, transform);
+            }
+
+            Assert.Equal(result.Image.Pixels, replayed.Pixels);
+            Assert.Equal(result.Mask.Pixels, replayedMask.Pixels);
+            Assert.Equal(result.Transforms.Select(t => t.Category).Order(), result.Transforms.Select(t => t.Category));
+        }
+
+        Assert.Throws<ArgumentException>(() => DataDrift.Apply(image, BinaryMask.Empty(47, 48), 1, "bad"));
+    }
+
     public static TheoryData<string, double> TorchvisionCases => new()
     {
         { "blur", 0.1 }, { "blur", 0.77 }, { "blur", 1.5 },
