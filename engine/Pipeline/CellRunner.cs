@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Globalization;
 using Farm.Engine.Data;
 using Farm.Engine.Data.Synthetic;
 using Farm.Engine.Evaluation;
 using Farm.Engine.Imaging;
 using Farm.Engine.Models;
 using Farm.Engine.Results;
+using Farm.Engine.Robustness;
 using Farm.Engine.Sweeps;
 
 namespace Farm.Engine.Pipeline;
@@ -32,7 +34,7 @@ public static class CellRunner
         var total = Stopwatch.StartNew();
         var cell = request.Cell;
         RequireSupportedCondition(cell.Condition);
-        var split = request.Split;
+        var split = TrainingCondition(cell.Condition, request.Split);
         var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options);
         using var detector = ModelRegistry.Create(cell.Model.Name, options);
 
@@ -43,7 +45,7 @@ public static class CellRunner
 
         var predictClock = Stopwatch.StartNew();
         var validation = Score(detector, split.Validation, cell.ImageSize, cell.BatchSize, cancellation);
-        var test = Score(detector, split.Test, cell.ImageSize, cell.BatchSize, cancellation);
+        var test = Score(detector, split.Test, cell.ImageSize, cell.BatchSize, cancellation, TestCondition(cell.Condition));
         predictClock.Stop();
 
         var metricsClock = Stopwatch.StartNew();
@@ -58,8 +60,14 @@ public static class CellRunner
             total.Elapsed.TotalSeconds);
     }
 
+    /// <summary>Scores images once; <c>alter</c>, if given, changes each decoded image and mask first (e.g. drift).</summary>
     public static ScoredImages Score(
-        IAnomalyDetector detector, IReadOnlyList<ImageSample> samples, int size, int batchSize, CancellationToken cancellation)
+        IAnomalyDetector detector,
+        IReadOnlyList<ImageSample> samples,
+        int size,
+        int batchSize,
+        CancellationToken cancellation,
+        Func<ImageSample, RgbImage, BinaryMask, (RgbImage Image, BinaryMask Mask)>? alter = null)
     {
         var scores = new List<float>(samples.Count);
         var maps = new List<float[]>(samples.Count);
@@ -67,7 +75,11 @@ public static class CellRunner
         foreach (var chunk in samples.Chunk(batchSize))
         {
             cancellation.ThrowIfCancellationRequested();
-            var loaded = chunk.Select(MvtecDataset.ReadSample).ToList();
+            var loaded = chunk.Select(sample =>
+            {
+                var (image, mask) = MvtecDataset.ReadSample(sample);
+                return alter is null ? (Image: image, Mask: mask) : alter(sample, image, mask);
+            }).ToList();
             using var batch = Preprocessing.ToBatch(loaded.Select(l => l.Image).ToList(), size);
             var scored = detector.Predict(batch);
             scores.AddRange(scored.ImageScores);
@@ -80,7 +92,24 @@ public static class CellRunner
     }
 
     /// <summary>The robustness experiments this engine applies to cells (specs asking for others are refused).</summary>
-    public static IReadOnlyCollection<string> SupportedExperiments { get; } = [ConditionsSpec.Resolution];
+    public static IReadOnlyCollection<string> SupportedExperiments { get; } =
+        [ConditionsSpec.Resolution, ConditionsSpec.Drift, ConditionsSpec.NoisyLabels];
+
+    /// <summary>Noisy labels: anomalous test images replace a share of the normal training images (seeded).</summary>
+    private static DataSplit TrainingCondition(ConditionSpec condition, DataSplit split) =>
+        condition.Experiment == ConditionsSpec.NoisyLabels
+            ? NoisyLabels.Contaminate(split, double.Parse(condition.Parameter!, CultureInfo.InvariantCulture), condition.Seed ?? 0).Split
+            : split;
+
+    /// <summary>Drift: the Table-10 transforms on test images only (validation stays clean), masks moved along.</summary>
+    private static Func<ImageSample, RgbImage, BinaryMask, (RgbImage, BinaryMask)>? TestCondition(ConditionSpec condition) =>
+        condition.Experiment == ConditionsSpec.Drift
+            ? (sample, image, mask) =>
+            {
+                var drifted = DataDrift.Apply(image, mask, condition.Seed ?? 0, sample.RelativePath);
+                return (drifted.Image, drifted.Mask);
+            }
+            : null;
 
     /// <summary>
     /// The clean condition and resolution (the cell's image size already is the condition's) need nothing more; any

@@ -115,6 +115,38 @@ public class CellRunnerTests(PipelineDatasetFixture dataset) : IClassFixture<Pip
     }
 
     [Fact]
+    public void DriftChangesOnlyTheTestImagesAndIsSeeded()
+    {
+        var (clean, _) = RunCell("fabric", seed: 0);
+        var (drifted, _) = RunCell("fabric", seed: 0, condition: new ConditionSpec("drift", null, 1));
+        var (again, _) = RunCell("fabric", seed: 0, condition: new ConditionSpec("drift", null, 1));
+        var (otherDrift, _) = RunCell("fabric", seed: 0, condition: new ConditionSpec("drift", null, 2));
+        ResultRow All(IReadOnlyList<ResultRow> rows) => rows.Single(r => r.DefectCategory == "all" && r.ThresholdMethod == "f1max");
+
+        // Validation is clean, so the thresholds estimated on it are the clean run's; the test scores are not.
+        Assert.Equal(All(clean).PixelThreshold, All(drifted).PixelThreshold);
+        Assert.NotEqual(All(clean).PixelAuroc, All(drifted).PixelAuroc);
+        Assert.Equal(All(drifted).PixelAuroc, All(again).PixelAuroc);
+        Assert.NotEqual(All(drifted).PixelAuroc, All(otherDrift).PixelAuroc);
+        Assert.Equal(("drift", (string?)null, (int?)1), (All(drifted).Experiment, All(drifted).ConditionParameter, All(drifted).ConditionSeed));
+        Assert.Equal(All(clean).NTestAnomalous, All(drifted).NTestAnomalous);
+    }
+
+    [Fact]
+    public void NoisyLabelsMoveAnomaliesFromTestIntoTraining()
+    {
+        var (clean, _) = RunCell("widget", seed: 0);
+        var (noisy, _) = RunCell("widget", seed: 0, condition: new ConditionSpec("noisy-labels", "0.16", 3));
+        ResultRow All(IReadOnlyList<ResultRow> rows) => rows.Single(r => r.DefectCategory == "all" && r.ThresholdMethod == "f1max");
+
+        // 16 % of 24 normal training images: round(3.84) = 4 replaced by anomalous test images, which leave the test set.
+        Assert.Equal(All(clean).NTrain, All(noisy).NTrain);
+        Assert.Equal(All(clean).NTestAnomalous - 4, All(noisy).NTestAnomalous);
+        Assert.Equal(All(clean).NTestNormal, All(noisy).NTestNormal);
+        Assert.Equal(("noisy-labels", "0.16", (int?)3), (All(noisy).Experiment, All(noisy).ConditionParameter, All(noisy).ConditionSeed));
+    }
+
+    [Fact]
     public void AnExperimentTheEngineCannotApplyFailsInsteadOfRunningClean()
     {
         var error = Assert.Throws<FarmException>(() => RunCell("widget", seed: 0, condition: new ConditionSpec("fog", null, 1)));
