@@ -175,6 +175,9 @@ internal static class SweepSummary
             console.MarkupLine("[yellow]note:[/] some rows come from randomly initialised backbones (weights_sha256 is null): " +
                 "not comparable to published results.");
         }
+        // The summary tables compare models on clean data; robustness conditions get their own `farm table` views.
+        var conditions = rows.Where(r => r.Experiment != ConditionSpec.None.Experiment).Select(r => r.Experiment).Distinct().ToList();
+        rows = [.. rows.Where(r => r.Experiment == ConditionSpec.None.Experiment)];
         if (rows.Count > 0)
         {
             console.WriteLine();
@@ -189,6 +192,14 @@ internal static class SweepSummary
                     ColumnColumns = ["defect_category"],
                 }).ToMarkdown());
             }
+        }
+
+        if (conditions.Count > 0)
+        {
+            console.WriteLine();
+            console.MarkupLine($"robustness conditions ({Markup.Escape(string.Join(", ", conditions))}) are tabled by:");
+            console.WriteLine(
+                $"  farm table {status.ResultsDirectory} --rows model --cols experiment/condition_parameter/condition_seed");
         }
     }
 

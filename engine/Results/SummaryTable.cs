@@ -64,18 +64,19 @@ public sealed class SummaryTable
     public static SummaryTable Build(IEnumerable<ResultRow> rows, SummaryTableOptions? options = null)
     {
         options ??= new SummaryTableOptions();
-        var metric = ResultColumns.Find(options.Metric);
+        // Table options come from users (farm table's flags), so mistakes are FarmExceptions naming the option.
+        var metric = Column(options.Metric, "--metric");
         if (!metric.IsMetric)
         {
-            throw new ArgumentException($"'{options.Metric}' is not a metric column", nameof(options));
+            throw new FarmException($"'{options.Metric}' is not a metric column", field: "--metric");
         }
         if (options.ThresholdMethod is null && ResultColumns.ThresholdDependent.Contains(options.Metric))
         {
-            throw new ArgumentException(
-                $"'{options.Metric}' depends on the threshold method; choose one (ThresholdMethod)", nameof(options));
+            throw new FarmException(
+                $"'{options.Metric}' depends on the threshold method; choose one (--threshold)", field: "--metric");
         }
-        var rowColumns = options.RowColumns.Select(ResultColumns.Find).ToList();
-        var columnColumns = options.ColumnColumns.Select(ResultColumns.Find).ToList();
+        var rowColumns = options.RowColumns.Select(name => Column(name, "--rows")).ToList();
+        var columnColumns = options.ColumnColumns.Select(name => Column(name, "--cols")).ToList();
 
         var runs = rows
             .Where(r => options.DefectCategory is null || r.DefectCategory == options.DefectCategory)
@@ -94,11 +95,11 @@ public sealed class SummaryTable
             var repeated = group.GroupBy(r => r.Seed).FirstOrDefault(g => g.Count() > 1);
             if (repeated is not null)
             {
-                throw new ArgumentException(
+                throw new FarmException(
                     $"table cell ({group.Key.Row}, {group.Key.Column}) holds seed {repeated.Key} " +
                     $"{repeated.Count()} times, from runs with different configurations " +
                     $"({string.Join(", ", repeated.Select(r => r.CellId).Distinct())}); filter the rows or add the " +
-                    "differing column to the row or column keys", nameof(rows));
+                    "differing column to the row or column keys", field: "--rows");
             }
             var values = group.Select(r => (double)metric.Value(r)!).Where(v => !double.IsNaN(v)).ToList();
             cells[group.Key] = Summarise(values);
@@ -107,6 +108,10 @@ public sealed class SummaryTable
         var columnKeys = cells.Keys.Select(k => k.Item2).Distinct().Order(StringComparer.Ordinal).ToList();
         return new SummaryTable(options, rowKeys, columnKeys, cells);
     }
+
+    private static ResultColumn Column(string name, string option) => ResultColumns.Names.Contains(name)
+        ? ResultColumns.Find(name)
+        : throw new FarmException($"unknown result column '{name}'; columns: {string.Join(", ", ResultColumns.Names)}", field: option);
 
     internal static SummaryCell Summarise(IReadOnlyList<double> values)
     {

@@ -50,6 +50,24 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task RobustnessConditionsRunAsCellsAndTheSummaryPointsToTheirTable()
+    {
+        var spec = WriteSpec("robust.yaml", "robust", seeds: "[0]",
+            conditions: "conditions:\n  resolution: [48]\n  drift: { seeds: [0, 1] }\n  noisy_labels: { rates: [0.16], seeds: [0] }");
+
+        var run = await FarmProcess.RunAsync(root, "run", spec, "--out", Path.Combine(root, "results"));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("5 ok, 0 failed of 5 cells", run.Stdout); // clean + resolution + 2 drift seeds + 1 noisy rate
+        Assert.Contains("--cols experiment/condition_parameter/condition_seed", run.Stdout);
+        var table = await FarmProcess.RunAsync(root, "table", Path.Combine(root, "results"),
+            "--rows", "model", "--cols", "experiment/condition_parameter/condition_seed");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("drift/—/1", table.Stdout);
+        Assert.Contains("resolution/48/—", table.Stdout);
+    }
+
+    [Fact]
     public async Task MalformedSpecFailsWithFileAndFieldAndWritesNothing()
     {
         var spec = WriteSpec("bad.yaml", "bad", seeds: "[0]", modelName: "no-such-model");
@@ -82,7 +100,7 @@ public sealed class EndToEndTests : IDisposable
         }
     }
 
-    private string WriteSpec(string fileName, string name, string seeds, string modelName = "padim")
+    private string WriteSpec(string fileName, string name, string seeds, string modelName = "padim", string conditions = "")
     {
         var path = Path.Combine(root, fileName);
         File.WriteAllText(path, $$"""
@@ -102,6 +120,7 @@ public sealed class EndToEndTests : IDisposable
                 options: { n_features: 40 }
             thresholds: [f1max, normal-stats, fpr-bound]
             validation: { anomalous: 2, normal: 1 }
+            {{conditions}}
             """);
         return path;
     }

@@ -96,7 +96,7 @@ public class SummaryTableTests
             ResultRows.Make(seed: seed, threshold: method) with { PixelF1 = f1 };
         ResultRow[] rows = [Row(0, "f1max", 0.5), Row(0, "iou", 0.3), Row(1, "f1max", 0.7), Row(1, "iou", 0.3)];
 
-        Assert.Throws<ArgumentException>(() => SummaryTable.Build(rows, new() { Metric = "pixel_f1" }));
+        Assert.Throws<FarmException>(() => SummaryTable.Build(rows, new() { Metric = "pixel_f1" }));
         var f1max = SummaryTable.Build(rows, new() { Metric = "pixel_f1", ThresholdMethod = "f1max" });
         var iou = SummaryTable.Build(rows, new() { Metric = "pixel_f1", ThresholdMethod = "iou" });
 
@@ -137,7 +137,7 @@ public class SummaryTableTests
         var small = ResultRows.Make(configHash: "h128") with { ImageSize = 128 };
         var large = ResultRows.Make(configHash: "h256");
 
-        var ex = Assert.Throws<ArgumentException>(() => SummaryTable.Build([small, large]));
+        var ex = Assert.Throws<FarmException>(() => SummaryTable.Build([small, large]));
         Assert.Contains("seed 0 2 times", ex.Message);
 
         var bySize = SummaryTable.Build([small, large], new() { RowColumns = ["model", "image_size"] });
@@ -172,7 +172,7 @@ public class SummaryTableTests
     [Fact]
     public void NonMetricColumnsAreRefused()
     {
-        Assert.Throws<ArgumentException>(() => SummaryTable.Build(PaperRows(), new() { Metric = "model" }));
-        Assert.Throws<ArgumentException>(() => SummaryTable.Build(PaperRows(), new() { Metric = "nope" }));
+        Assert.Throws<FarmException>(() => SummaryTable.Build(PaperRows(), new() { Metric = "model" }));
+        Assert.Throws<FarmException>(() => SummaryTable.Build(PaperRows(), new() { Metric = "nope" }));
     }
 }
