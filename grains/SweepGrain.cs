@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Farm.Engine;
 using Farm.Engine.IO;
+using Farm.Engine.Pipeline;
 using Farm.Engine.Results;
 using Farm.Engine.Sweeps;
 using Farm.Grains.Hosting;
@@ -76,6 +77,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
         }
 
         var cells = SweepPlan.Expand(spec, dataset => categories[dataset.Name]);
+        await RequireSatisfiable(cells);
         sweepName = spec.Name;
         layout = new ResultsLayout(spec.Output, spec.Name, request.SweepId);
         totalCells = cells.Count;
@@ -93,6 +95,35 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
     }
 
     public Task<SweepStatus> GetStatus() => Task.FromResult(Status());
+
+    /// <summary>
+    /// Every split the sweep needs, and every noisy-label contamination of one, is tried before any cell runs, so a
+    /// spec the data cannot satisfy (too few anomalous images for a validation size or a contamination rate) stops at
+    /// once with the cell and the reason, instead of failing cell by cell later.
+    /// </summary>
+    private async Task RequireSatisfiable(IReadOnlyList<CellSpec> cells)
+    {
+        var splits = new Dictionary<(string, string, SplitRequest), DatasetSplit>();
+        foreach (var cell in cells)
+        {
+            var source = DatasetSources.Of(cell);
+            var request = SplitRequests.For(cell);
+            if (!splits.TryGetValue((source.DatasetKey, cell.Category, request), out var split))
+            {
+                split = await GrainFactory.GetGrain<IDatasetGrain>(source.DatasetKey).GetSplit(source, cell.Category, request);
+                splits[(source.DatasetKey, cell.Category, request)] = split;
+            }
+
+            try
+            {
+                CellRunner.ApplyTrainingCondition(cell.Condition, DatasetSources.ToEngine(split));
+            }
+            catch (FarmException error)
+            {
+                throw new FarmException($"cell {cell.CellId}: {error.Message}", cell.DatasetPath, error.Field);
+            }
+        }
+    }
 
     public Task<SweepStatus> Cancel()
     {

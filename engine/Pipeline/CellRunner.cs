@@ -34,7 +34,7 @@ public static class CellRunner
         var total = Stopwatch.StartNew();
         var cell = request.Cell;
         RequireSupportedCondition(cell.Condition);
-        var split = TrainingCondition(cell.Condition, request.Split);
+        var split = ApplyTrainingCondition(cell.Condition, request.Split);
         var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options);
         using var detector = ModelRegistry.Create(cell.Model.Name, options);
 
@@ -95,8 +95,11 @@ public static class CellRunner
     public static IReadOnlyCollection<string> SupportedExperiments { get; } =
         [ConditionsSpec.Resolution, ConditionsSpec.Drift, ConditionsSpec.NoisyLabels];
 
-    /// <summary>Noisy labels: anomalous test images replace a share of the normal training images (seeded).</summary>
-    private static DataSplit TrainingCondition(ConditionSpec condition, DataSplit split) =>
+    /// <summary>
+    /// The split a cell trains and tests on under its condition. Noisy labels: anomalous test images replace a share
+    /// of the normal training images (seeded); a rate the split cannot satisfy is a FarmException.
+    /// </summary>
+    public static DataSplit ApplyTrainingCondition(ConditionSpec condition, DataSplit split) =>
         condition.Experiment == ConditionsSpec.NoisyLabels
             ? NoisyLabels.Contaminate(split, double.Parse(condition.Parameter!, CultureInfo.InvariantCulture), condition.Seed ?? 0).Split
             : split;

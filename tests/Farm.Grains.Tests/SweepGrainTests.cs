@@ -1,3 +1,4 @@
+using Farm.Engine;
 using Farm.Engine.IO;
 using Farm.Engine.Results;
 using Farm.Grains.Placement;
@@ -104,24 +105,65 @@ public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoS
     }
 
     [Fact]
-    public async Task ACorruptImageFailsItsCellOnceWithTheFileNamedAndTheSweepGoesOn()
+    public async Task ATruncatedImageFailsItsCellOnceWithTheFileNamedAndTheSweepGoesOn()
     {
-        using var sweep = new TinySweep(seeds: 1, categories: "[widget, fabric]", format: "mvtec");
-        Engine.Data.Synthetic.SyntheticDatasetGenerator.Generate(Path.Combine(sweep.Root, "data"),
-            new Engine.Data.Synthetic.SyntheticDatasetOptions { Seed = 3, Size = 32, TrainCount = 6, TestGoodCount = 4, TestPerDefectType = 2 });
-        var corrupt = Path.Combine(sweep.Root, "data", "widget", "test", "scratch", "001.png");
-        await File.WriteAllBytesAsync(corrupt, [0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4, 5]);
-        var sweepId = $"corrupt-{Guid.NewGuid():N}";
+        using var sweep = CorruptibleSweep();
+        var truncated = Path.Combine(sweep.Root, "data", "widget", "test", "scratch", "001.png");
+        var bytes = await File.ReadAllBytesAsync(truncated);
+        await File.WriteAllBytesAsync(truncated, bytes[..(bytes.Length * 3 / 5)]); // header intact, pixels cut off
+        var sweepId = $"truncated-{Guid.NewGuid():N}";
 
         var status = await WaitUntilFinished(await StartAndGet(sweepId, sweep));
 
         Assert.Equal(SweepState.CompletedWithFailures, status.State);
         var failed = Assert.Single(status.Outcomes, o => !o.Succeeded);
-        Assert.Contains(corrupt, failed.Error);
+        Assert.Contains(truncated, failed.Error);
         Assert.Equal(1, failed.Attempt); // bad input is not retried
         var ok = Assert.Single(status.Outcomes, o => o.Succeeded);
         Assert.Contains("/fabric/", ok.CellId);
         Assert.Single(Directory.GetFiles(status.ResultsDirectory, "*.parquet", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task AnUnreadableImageHeaderStopsTheSweepBeforeAnyWork()
+    {
+        using var sweep = CorruptibleSweep();
+        var corrupt = Path.Combine(sweep.Root, "data", "widget", "test", "scratch", "001.png");
+        await File.WriteAllBytesAsync(corrupt, [0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4, 5]);
+        var sweepId = $"corrupt-{Guid.NewGuid():N}";
+        var grain = fixture.Client.GetGrain<ISweepGrain>(sweepId);
+
+        var error = await Assert.ThrowsAsync<FarmException>(() =>
+            grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null)));
+
+        Assert.Contains(corrupt, error.Message);
+        Assert.False(Directory.Exists(Path.Combine(sweep.Root, "out")), "nothing may be written before the sweep starts");
+    }
+
+    private static TinySweep CorruptibleSweep()
+    {
+        var sweep = new TinySweep(seeds: 1, categories: "[widget, fabric]", format: "mvtec");
+        Engine.Data.Synthetic.SyntheticDatasetGenerator.Generate(Path.Combine(sweep.Root, "data"),
+            new Engine.Data.Synthetic.SyntheticDatasetOptions { Seed = 3, Size = 32, TrainCount = 6, TestGoodCount = 4, TestPerDefectType = 2 });
+        return sweep;
+    }
+
+    [Fact]
+    public async Task AContaminationTheDataCannotSatisfyStopsTheSweepBeforeAnyWork()
+    {
+        // Rate 0.99 of 6 normal training images needs 6 anomalous test images; fabric has 8 (2 per defect type), 2 go
+        // to validation, and taking the other 6 would leave none to test: refused before anything runs.
+        using var sweep = new TinySweep(seeds: 1, conditions: "conditions:\n  noisy_labels: { rates: [0.99], seeds: [0] }");
+        var sweepId = $"unsatisfiable-{Guid.NewGuid():N}";
+        var grain = fixture.Client.GetGrain<ISweepGrain>(sweepId);
+
+        var error = await Assert.ThrowsAsync<FarmException>(() =>
+            grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null)));
+
+        Assert.Contains("noisy-labels-0.99-s0", error.Message);
+        Assert.Contains("at least one must remain", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(sweep.Root, "out")), "nothing may be written before the sweep starts");
+        Assert.Equal(SweepState.NotStarted, (await grain.GetStatus()).State);
     }
 
     [Fact]

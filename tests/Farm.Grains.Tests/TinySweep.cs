@@ -4,7 +4,7 @@ namespace Farm.Grains.Tests;
 internal sealed class TinySweep : IDisposable
 {
     public TinySweep(string name = "tiny", int seeds = 2, string categories = "[fabric]", string format = "synthetic",
-        string model = "padim")
+        string model = "padim", string conditions = "")
     {
         Root = Directory.CreateTempSubdirectory("farm-grains-").FullName;
         SpecPath = Path.Combine(Root, "spec.yaml");
@@ -29,6 +29,7 @@ internal sealed class TinySweep : IDisposable
                 options: { n_features: 40 }
             thresholds: [f1max, percentile]
             validation: { anomalous: 2, normal: 1 }
+            {{conditions}}
             """;
         File.WriteAllText(SpecPath, SpecYaml);
     }
