@@ -12,6 +12,11 @@ public interface IDatasetGrain : IGrainWithStringKey
     [ResponseTimeout(GrainTimeouts.Dataset)]
     Task<IReadOnlyList<string>> GetCategories(DatasetSource source);
 
+    /// <summary>Writes the category's manifest (every file with its SHA-256) to <paramref name="path"/>; returns its hash.</summary>
+    [Alias("WriteManifest")]
+    [ResponseTimeout(GrainTimeouts.Dataset)]
+    Task<string> WriteManifest(DatasetSource source, string category, string path);
+
     [Alias("GetSplit")]
     [ResponseTimeout(GrainTimeouts.Dataset)]
     Task<DatasetSplit> GetSplit(DatasetSource source, string category, SplitRequest request);

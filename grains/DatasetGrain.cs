@@ -25,14 +25,40 @@ public sealed class DatasetGrain : Grain, IDatasetGrain
 
     public async Task<DatasetSplit> GetSplit(DatasetSource source, string category, SplitRequest request)
     {
+        var loaded = await Category(source, category);
+        var split = DataSplitter.Split(loaded, request.Seed, request.ValidationAnomalous, request.ValidationNormal);
+        return DatasetSources.ToMessage(split);
+    }
+
+    public async Task<string> WriteManifest(DatasetSource source, string category, string path)
+    {
+        var loaded = await Category(source, category);
+        return await Task.Run(() =>
+        {
+            var manifest = DatasetManifest.Build(loaded);
+            manifest.Save(path);
+            return manifest.DatasetHash;
+        });
+    }
+
+    /// <summary>
+    /// Loads a category once; its dataset hash (a SHA-256 of every file) is computed here too, on the thread pool,
+    /// so that splits carry it without the grain's own thread ever reading files.
+    /// </summary>
+    private async Task<DatasetCategory> Category(DatasetSource source, string category)
+    {
         await GetCategories(source);
         if (!categories.TryGetValue(category, out var loaded))
         {
-            loaded = await Task.Run(() => DatasetFormats.Get(source.Format).LoadCategory(source.Path, category));
+            loaded = await Task.Run(() =>
+            {
+                var read = DatasetFormats.Get(source.Format).LoadCategory(source.Path, category);
+                DatasetManifest.Hash(read);
+                return read;
+            });
             categories[category] = loaded;
         }
 
-        var split = DataSplitter.Split(loaded, request.Seed, request.ValidationAnomalous, request.ValidationNormal);
-        return DatasetSources.ToMessage(split);
+        return loaded;
     }
 }

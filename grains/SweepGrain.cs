@@ -87,6 +87,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
         }
 
         await Task.Run(() => WriteSweepManifest(request, cells));
+        await WriteDatasetManifests(cells);
         state = SweepState.Running;
         startedUtc = DateTime.UtcNow;
         DelayDeactivation(TimeSpan.FromDays(7));
@@ -205,6 +206,18 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
             // A lost silo or a broken call costs this attempt, not the sweep.
             return (cell, new CellOutcome(cell.CellId, false, exception.Message, resultPath, 0, 0, worker, 0,
                 Retryable: exception is not FarmException));
+        }
+    }
+
+    /// <summary>Each dataset category's manifest beside the results: datasets/&lt;dataset&gt;+&lt;category&gt;.manifest.json.</summary>
+    private async Task WriteDatasetManifests(IReadOnlyList<CellSpec> cells)
+    {
+        foreach (var (dataset, category) in cells.Select(c => (c.DatasetName, c.Category)).Distinct())
+        {
+            var cell = cells.First(c => c.DatasetName == dataset && c.Category == category);
+            var source = DatasetSources.Of(cell);
+            var path = Path.Combine(layout!.SweepRoot, "datasets", $"{dataset}+{category}.manifest.json");
+            await GrainFactory.GetGrain<IDatasetGrain>(source.DatasetKey).WriteManifest(source, category, path);
         }
     }
 

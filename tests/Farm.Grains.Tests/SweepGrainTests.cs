@@ -37,6 +37,12 @@ public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoS
         Assert.Equal(rows.Count, rows.Select(r => (r.CellId, r.ThresholdMethod, r.DefectCategory)).Distinct().Count());
         Assert.All(rows, r => Assert.Equal(sweepId, r.SweepId));
 
+        // The dataset's manifest lies beside the results, and every row carries its hash.
+        var manifest = Engine.Data.DatasetManifest.Load(Path.Combine(status.ResultsDirectory, "datasets", "synth+fabric.manifest.json"));
+        Assert.NotEmpty(manifest.Files);
+        Assert.All(manifest.Files, f => Assert.Equal(64, f.Sha256.Length));
+        Assert.All(rows, r => Assert.Equal(manifest.DatasetHash, r.DatasetHash));
+
         // Both silos' worker slots took cells: the sweep really fanned out.
         var silos = status.Outcomes.Select(o => SiloBoundPlacement.SiloOf(o.WorkerKey)).Distinct().ToList();
         Assert.Equal(2, silos.Count);
