@@ -1,0 +1,89 @@
+using System.Text.RegularExpressions;
+using Farm.Engine.Results;
+using Farm.Engine.Sweeps;
+using Farm.GrainInterfaces;
+
+namespace Farm.Grains.Tests;
+
+/// <summary>
+/// Every example spec, shrunk to tiny images, one seed and a few images, runs on the cluster and lands exactly the
+/// cells its plan names, each with one "all" row per threshold method.
+/// </summary>
+public partial class ExampleSweepTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoSiloClusterFixture>
+{
+    public static TheoryData<string> Examples => [.. Directory.GetFiles(ExamplesFolder(), "*.yaml").Select(path => Path.GetFileName(path))];
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public async Task ShrunkExampleLandsEveryPlannedCell(string example)
+    {
+        var root = Directory.CreateTempSubdirectory("farm-example-").FullName;
+        try
+        {
+            var specPath = Path.Combine(root, example);
+            var yaml = Shrink(await File.ReadAllTextAsync(Path.Combine(ExamplesFolder(), example)));
+            Assert.DoesNotContain("size: 256", yaml); // shrunk, or this test would take minutes
+            await File.WriteAllTextAsync(specPath, yaml);
+            var spec = SpecLoader.Load(specPath);
+            var planned = SweepPlan.Expand(spec, _ => ["widget", "fabric"]);
+            var sweepId = $"example-{Guid.NewGuid():N}";
+            var grain = fixture.Client.GetGrain<ISweepGrain>(sweepId);
+
+            await grain.Start(new SweepRequest(sweepId, specPath, yaml, null));
+            SweepStatus status;
+            do
+            {
+                await Task.Delay(200);
+                status = await grain.GetStatus();
+            }
+            while (!status.IsFinished);
+
+            Assert.True(status.State == SweepState.Completed,
+                $"{example}: {status.State} {string.Join("; ", status.Outcomes.Where(o => !o.Succeeded).Select(o => o.Error))}");
+            var rows = ResultsParquet.ReadAll(status.ResultsDirectory).Where(r => r.DefectCategory == "all").ToList();
+            Assert.Equal(planned.Select(c => c.CellId).Order(), rows.Select(r => r.CellId).Distinct().Order());
+            Assert.Equal(planned.Count * spec.Thresholds.Count, rows.Count);
+            Assert.All(rows, r => Assert.Equal(
+                planned.Single(c => c.CellId == r.CellId).Condition,
+                new ConditionSpec(r.Experiment, r.ConditionParameter, r.ConditionSeed)));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>The example's structure with tiny numbers: 48-px images, one seed, a handful of images.</summary>
+    private static string Shrink(string yaml)
+    {
+        yaml = yaml.Replace("../.farm-data/synthetic", "data").Replace("../out", "out");
+        yaml = ImageSize().Replace(yaml, "image_size: 48");
+        yaml = Synthetic().Replace(yaml, "synthetic: { seed: 0, size: 48, train: 8, test_good: 5, per_defect: 3 }");
+        yaml = TopSeeds().Replace(yaml, "seeds: [0]");
+        yaml = yaml.Replace("resolution: [128, 512]", "resolution: [32]");
+        yaml = yaml.Replace("drift: { seeds: [0, 1, 2] }", "drift: { seeds: [1] }");
+        return yaml.Replace("rates: [0.04, 0.08, 0.16], seeds: [0, 1, 2]", "rates: [0.25], seeds: [2]");
+    }
+
+    private static string ExamplesFolder()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Farm.sln")))
+            {
+                return Path.Combine(folder.FullName, "examples");
+            }
+        }
+
+        throw new DirectoryNotFoundException($"no Farm.sln above {AppContext.BaseDirectory}");
+    }
+
+    [GeneratedRegex(@"(?m)^image_size: \d+")]
+    private static partial Regex ImageSize();
+
+    [GeneratedRegex(@"synthetic: \{[^}]*\}")]
+    private static partial Regex Synthetic();
+
+    [GeneratedRegex(@"(?m)^seeds: \[[^\]]*\]")]
+    private static partial Regex TopSeeds();
+}
