@@ -1,5 +1,5 @@
-using Farm.Engine.Data.Synthetic;
 using Farm.Engine.Imaging;
+using Farm.Engine.Randomness;
 
 namespace Farm.Engine.Robustness;
 

@@ -1,5 +1,5 @@
 using Farm.Engine.Data;
-using Farm.Engine.Data.Synthetic;
+using Farm.Engine.Randomness;
 
 namespace Farm.Engine.Robustness;
 

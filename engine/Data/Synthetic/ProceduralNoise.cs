@@ -1,3 +1,5 @@
+using Farm.Engine.Randomness;
+
 namespace Farm.Engine.Data.Synthetic;
 
 /// <summary>Hash-based noise: a pure function of (seed, position), so pixels can be rendered in any order.</summary>

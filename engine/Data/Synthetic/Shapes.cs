@@ -1,3 +1,5 @@
+using Farm.Engine.Randomness;
+
 namespace Farm.Engine.Data.Synthetic;
 
 /// <summary>A linear RGB triple in [0, 1] (values outside are clamped when the image is quantised).</summary>

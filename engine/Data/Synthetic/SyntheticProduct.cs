@@ -1,4 +1,5 @@
 using Farm.Engine.Imaging;
+using Farm.Engine.Randomness;
 
 namespace Farm.Engine.Data.Synthetic;
 

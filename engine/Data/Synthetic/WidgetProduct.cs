@@ -1,4 +1,5 @@
 using static Farm.Engine.Data.Synthetic.DeterministicMath;
+using Farm.Engine.Randomness;
 
 namespace Farm.Engine.Data.Synthetic;
 

@@ -1,3 +1,4 @@
+using Farm.Engine.Randomness;
 using static TorchSharp.torch;
 
 namespace Farm.Engine.Models.Components;
@@ -12,12 +13,6 @@ public static class SeedStream
     /// <summary>A fresh CPU generator for (seed, tag); the caller disposes it.</summary>
     public static Generator Create(long seed, ulong tag) => new(Mix(unchecked((ulong)seed) ^ tag));
 
-    /// <summary>SplitMix64's finaliser: decorrelates nearby seeds.</summary>
-    public static ulong Mix(ulong state)
-    {
-        var z = state + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    /// <summary>The first output of a SplitMix64 stream seeded with <paramref name="state"/>: decorrelates nearby seeds.</summary>
+    public static ulong Mix(ulong state) => new SplitMix64(state).NextUInt64();
 }

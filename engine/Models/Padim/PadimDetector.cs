@@ -1,4 +1,5 @@
 using Farm.Engine.Backbones;
+using Farm.Engine.Models.Components;
 using static TorchSharp.torch;
 
 namespace Farm.Engine.Models.Padim;
@@ -94,7 +95,7 @@ public sealed class PadimDetector : IAnomalyDetector
         }
 
         // Its own stream, so that the subset does not depend on how the backbone's initialisation used the seed.
-        using var generator = new Generator(SplitMix64(unchecked((ulong)seed) ^ 0x5041_4449_4D00_0001UL));
+        using var generator = SeedStream.Create(seed, 0x5041_4449_4D00_0001UL);
         using var permutation = randperm(total, generator: generator);
         return permutation.data<long>().Take(count).Order().ToArray();
     }
@@ -135,12 +136,4 @@ public sealed class PadimDetector : IAnomalyDetector
     public void Dispose() => Model.Dispose();
 
     private int ImageSize => Model.ImageSize;
-
-    private static ulong SplitMix64(ulong state)
-    {
-        var z = state + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }

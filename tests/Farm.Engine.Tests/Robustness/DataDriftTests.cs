@@ -1,4 +1,4 @@
-using Farm.Engine.Data.Synthetic;
+using Farm.Engine.Randomness;
 using Farm.Engine.Imaging;
 using Farm.Engine.Robustness;
 using Farm.Engine.Tests.Data;

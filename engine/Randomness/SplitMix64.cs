@@ -1,8 +1,8 @@
-namespace Farm.Engine.Data.Synthetic;
+namespace Farm.Engine.Randomness;
 
 /// <summary>
 /// SplitMix64 (Steele, Lea and Flood 2014): a tiny PRNG whose output is fixed by its definition, unlike System.Random's,
-/// so a seed gives the same synthetic dataset on every .NET version.
+/// so a seed gives the same synthetic data, drift and model streams on every .NET version.
 /// </summary>
 internal sealed class SplitMix64(ulong seed)
 {
