@@ -1,3 +1,5 @@
+using Farm.Engine.IO;
+
 namespace Farm.Engine.Data.Formats;
 
 /// <summary>
@@ -93,7 +95,7 @@ internal sealed class VisaFormat : IDatasetFormat
         }
 
         var lines = File.ReadAllLines(csvPath);
-        var header = lines.Length > 0 ? lines[0].Split(',').Select(name => name.Trim()).ToList() : [];
+        var header = lines.Length > 0 ? CsvLine.Split(lines[0], $"{csvPath}:1").Select(name => name.Trim()).ToList() : [];
         var index = Columns.Select(column => header.IndexOf(column)).ToArray();
         if (index.Contains(-1))
         {
@@ -107,7 +109,7 @@ internal sealed class VisaFormat : IDatasetFormat
             {
                 continue;
             }
-            var cells = lines[number].Split(',').Select(cell => cell.Trim()).ToArray();
+            var cells = CsvLine.Split(lines[number], $"{csvPath}:{number + 1}").Select(cell => cell.Trim()).ToArray();
             if (cells.Length != header.Count)
             {
                 throw new FarmException($"line {number + 1}: {cells.Length} columns, header has {header.Count}", csvPath);
