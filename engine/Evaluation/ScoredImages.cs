@@ -68,7 +68,9 @@ public sealed record ScoredImages
 /// <summary>The threshold-independent metrics of one set of scored images.</summary>
 public sealed record SetMetrics(ImageMetricValues Image, PixelMetricValues Pixel)
 {
-    public static SetMetrics Compute(ScoredImages images) => new(
+    /// <param name="images">The scored images.</param>
+    /// <param name="pixels">Their <see cref="ScoredImages.Pixels"/> when the caller already built (and checked) them.</param>
+    public static SetMetrics Compute(ScoredImages images, PixelScoreMaps? pixels = null) => new(
         ImageMetrics.Compute(images.ImageScores, images.IsAnomalous, images.Names),
-        PixelMetricSuite.Compute(images.Pixels()));
+        PixelMetricSuite.Compute(pixels ?? images.Pixels()));
 }

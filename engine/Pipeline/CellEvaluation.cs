@@ -48,7 +48,7 @@ public sealed record CellEvaluation(IReadOnlyList<SubsetEvaluation> Subsets)
                 subset,
                 images.Count - images.AnomalousCount,
                 images.AnomalousCount,
-                SetMetrics.Compute(images),
+                SetMetrics.Compute(images, pixels),
                 thresholds.Select(t => new ThresholdEvaluation(
                     t.Method,
                     t.Image,
