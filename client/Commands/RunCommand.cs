@@ -199,7 +199,7 @@ internal static class SweepSummary
             console.WriteLine();
             console.MarkupLine($"robustness conditions ({Markup.Escape(string.Join(", ", conditions))}) are tabled by:");
             console.WriteLine(
-                $"  farm table {status.ResultsDirectory} --rows model --cols experiment/condition_parameter/condition_seed");
+                $"  farm table {status.ResultsDirectory} --rows model --cols experiment/condition_parameter");
         }
     }
 

@@ -27,13 +27,14 @@ public sealed record SummaryTableOptions
 }
 
 /// <summary>
-/// Mean and sample standard deviation (n − 1) of one metric over the seeds of one table cell, in the metric's own
-/// units. <see cref="Count"/> counts defined values (NaN ones are left out); <see cref="StdDev"/> is NaN below two.
+/// Mean and sample standard deviation (n − 1) of one metric over the replicates of one table cell, in the metric's own
+/// units. A replicate is a run seed × condition seed (drift and noisy-label seeds are repeats of one experiment, as in
+/// Baitieva et al.). <see cref="Count"/> counts defined values (NaN ones are left out); <see cref="StdDev"/> is NaN below two.
 /// </summary>
 public sealed record SummaryCell(double Mean, double StdDev, int Count);
 
 /// <summary>
-/// A paper-style table of one metric: "mean ± std" over seeds per (row, column). Results are first reduced to one row
+/// A paper-style table of one metric: "mean ± std" over seeds (run seed × condition seed) per (row, column). Results are first reduced to one row
 /// per run (config hash): threshold-method rows of a cell share threshold-independent metrics and would otherwise count
 /// each seed several times, and a cell re-run in a later sweep counts once, with its latest result.
 /// </summary>
@@ -42,9 +43,10 @@ public sealed class SummaryTable
     private readonly Dictionary<(string Row, string Column), SummaryCell> cells;
 
     private SummaryTable(SummaryTableOptions options, IReadOnlyList<string> rowKeys, IReadOnlyList<string> columnKeys,
-        Dictionary<(string, string), SummaryCell> cells)
+        Dictionary<(string, string), SummaryCell> cells, bool poolsConditionSeeds)
     {
         Options = options;
+        PoolsConditionSeeds = poolsConditionSeeds;
         RowKeys = rowKeys;
         ColumnKeys = columnKeys;
         this.cells = cells;
@@ -53,6 +55,9 @@ public sealed class SummaryTable
     public SummaryTableOptions Options { get; }
     public IReadOnlyList<string> RowKeys { get; }
     public IReadOnlyList<string> ColumnKeys { get; }
+
+    /// <summary>True when some cell pools runs of several condition seeds (e.g. drift seeds) beside run seeds.</summary>
+    public bool PoolsConditionSeeds { get; }
 
     /// <summary>The cell, or null where no result has that row and column.</summary>
     public SummaryCell? this[string rowKey, string columnKey] =>
@@ -89,24 +94,30 @@ public sealed class SummaryTable
                 .First());
 
         var cells = new Dictionary<(string, string), SummaryCell>();
+        var poolsConditionSeeds = false;
         foreach (var group in runs.GroupBy(r => (Row: Key(r, rowColumns), Column: Key(r, columnColumns))))
         {
-            // Two runs with one seed in one cell means configurations that differ in a column the table ignores.
-            var repeated = group.GroupBy(r => r.Seed).FirstOrDefault(g => g.Count() > 1);
+            // Two runs with one replicate (seed, condition seed) in one cell means configurations that differ in a
+            // column the table ignores.
+            var repeated = group.GroupBy(r => (r.Seed, r.ConditionSeed)).FirstOrDefault(g => g.Count() > 1);
             if (repeated is not null)
             {
+                var replicate = repeated.Key.ConditionSeed is { } conditionSeed
+                    ? string.Create(CultureInfo.InvariantCulture, $"seed {repeated.Key.Seed} with condition seed {conditionSeed}")
+                    : string.Create(CultureInfo.InvariantCulture, $"seed {repeated.Key.Seed}");
                 throw new FarmException(
-                    $"table cell ({group.Key.Row}, {group.Key.Column}) holds seed {repeated.Key} " +
+                    $"table cell ({group.Key.Row}, {group.Key.Column}) holds {replicate} " +
                     $"{repeated.Count()} times, from runs with different configurations " +
                     $"({string.Join(", ", repeated.Select(r => r.CellId).Distinct())}); filter the rows or add the " +
                     "differing column to the row or column keys", field: "--rows");
             }
+            poolsConditionSeeds |= group.Select(r => r.ConditionSeed).Distinct().Count() > 1;
             var values = group.Select(r => (double)metric.Value(r)!).Where(v => !double.IsNaN(v)).ToList();
             cells[group.Key] = Summarise(values);
         }
         var rowKeys = cells.Keys.Select(k => k.Item1).Distinct().Order(StringComparer.Ordinal).ToList();
         var columnKeys = cells.Keys.Select(k => k.Item2).Distinct().Order(StringComparer.Ordinal).ToList();
-        return new SummaryTable(options, rowKeys, columnKeys, cells);
+        return new SummaryTable(options, rowKeys, columnKeys, cells, poolsConditionSeeds);
     }
 
     private static ResultColumn Column(string name, string option) => ResultColumns.Names.Contains(name)
@@ -150,7 +161,8 @@ public sealed class SummaryTable
         var caption = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"**{Options.Metric}**")
             .Append(Options.AsPercent ? " (%)" : "")
-            .Append(": mean ± sample std (n − 1) over seeds, ").Append(seeds)
+            .Append(": mean ± sample std (n − 1) over seeds")
+            .Append(PoolsConditionSeeds ? " (run seed × condition seed)" : "").Append(", ").Append(seeds)
             .Append("; threshold method: ").Append(Options.ThresholdMethod ?? "any (metric does not depend on it)")
             .Append("; defect category: ").Append(Options.DefectCategory ?? "any").Append('.');
 

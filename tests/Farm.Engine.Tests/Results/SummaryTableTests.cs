@@ -145,6 +145,40 @@ public class SummaryTableTests
     }
 
     [Fact]
+    public void DriftSeedsArePooledWithRunSeedsAsReplicates()
+    {
+        // Two run seeds × two drift seeds under one experiment, plus the clean runs: the drift column averages four.
+        static ResultRow Drifted(int seed, int driftSeed, double auroc) =>
+            ResultRows.Make(seed: seed, imageAuroc: auroc, configHash: $"drift-{seed}-{driftSeed}") with
+            {
+                Experiment = "drift",
+                ConditionSeed = driftSeed,
+                CellId = $"mvtec/bottle/drift-s{driftSeed}/padim/seed{seed}",
+            };
+        ResultRow[] rows =
+        [
+            Drifted(0, 0, 0.70), Drifted(0, 1, 0.80), Drifted(1, 0, 0.60), Drifted(1, 1, 0.90),
+            ResultRows.Make(seed: 0, imageAuroc: 0.95), ResultRows.Make(seed: 1, imageAuroc: 0.97),
+        ];
+
+        var table = SummaryTable.Build(rows, new() { ColumnColumns = ["experiment"] });
+
+        var drift = table["padim", "drift"]!;
+        Assert.Equal(4, drift.Count);
+        Assert.Equal(0.75, drift.Mean, 12);
+        Assert.Equal(Math.Sqrt((0.05 * 0.05 * 2 + 0.15 * 0.15 * 2) / 3), drift.StdDev, 12);
+        Assert.Equal(2, table["padim", "none"]!.Count);
+        Assert.True(table.PoolsConditionSeeds);
+        Assert.Contains("over seeds (run seed × condition seed)", table.ToMarkdown());
+        Assert.False(SummaryTable.Build(rows.Where(r => r.Experiment == "none")).PoolsConditionSeeds);
+
+        // The same replicate twice is still two configurations the table cannot tell apart.
+        var ex = Assert.Throws<FarmException>(() => SummaryTable.Build(
+            [.. rows, Drifted(1, 1, 0.5) with { ConfigHash = "other", ImageSize = 128 }], new() { ColumnColumns = ["experiment"] }));
+        Assert.Contains("seed 1 with condition seed 1 2 times", ex.Message);
+    }
+
+    [Fact]
     public void OnlyTheChosenDefectCategoryIsShown()
     {
         var overall = ResultRows.Make(imageAuroc: 0.9);
