@@ -117,7 +117,7 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
 
             try
             {
-                CellRunner.ApplyTrainingCondition(cell.Condition, DatasetSources.ToEngine(split));
+                CellRunner.ApplyTrainingCondition(cell, DatasetSources.ToEngine(split));
             }
             catch (FarmException error)
             {

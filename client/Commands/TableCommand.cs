@@ -11,7 +11,7 @@ internal static class TableCommand
     {
         var defaults = new SummaryTableOptions();
         var results = new Argument<DirectoryInfo>("results") { Description = "Folder holding result Parquet files (searched recursively)." };
-        var metric = new Option<string>("--metric") { Description = "Metric column.", DefaultValueFactory = _ => defaults.Metric };
+        var metric = new Option<string>("--metric") { Description = "Metric column, or another numeric column (epochs, epochs_run, thresholds, seconds).", DefaultValueFactory = _ => defaults.Metric };
         var rows = new Option<string>("--rows") { Description = "Column(s) that name rows, joined with '/'.", DefaultValueFactory = _ => string.Join('/', defaults.RowColumns) };
         var cols = new Option<string>("--cols")
         {
@@ -24,7 +24,7 @@ internal static class TableCommand
             Description = "Only rows of this defect category ('all' = overall); 'any' keeps every category, e.g. for --cols defect_category.",
             DefaultValueFactory = _ => ResultRow.AllDefects,
         };
-        var command = new Command("table", "Print a Markdown table of one metric, mean ± std over seeds.")
+        var command = new Command("table", "Print a Markdown table of one metric (or numeric column such as epochs), mean ± std over seeds.")
         {
             results, metric, rows, cols, threshold, defects,
         };

@@ -10,11 +10,13 @@ namespace Farm.Engine.Models;
 /// </summary>
 public static class ModelRegistry
 {
-    private static readonly ConcurrentDictionary<string, Func<ModelOptions, IAnomalyDetector>> Factories =
+    private sealed record Entry(Func<ModelOptions, IAnomalyDetector> Factory, bool Trains);
+
+    private static readonly ConcurrentDictionary<string, Entry> Factories =
         new(StringComparer.OrdinalIgnoreCase)
         {
-            [PadimDetector.ModelName] = options => new PadimDetector(options),
-            [PatchCoreDetector.ModelName] = options => new PatchCoreDetector(options),
+            [PadimDetector.ModelName] = new(options => new PadimDetector(options), Trains: false),
+            [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false),
         };
 
     /// <summary>The models Farm ships (not the ones registered at run time).</summary>
@@ -24,17 +26,26 @@ public static class ModelRegistry
 
     public static bool Contains(string name) => Factories.ContainsKey(name);
 
+    /// <summary>
+    /// True for models trained over epochs (<see cref="ITrainableDetector"/>); false for feature models fitted in one
+    /// pass and for unknown names. Sweeps plan early-stopping cells only for models that train.
+    /// </summary>
+    public static bool Trains(string name) => Factories.TryGetValue(name, out var entry) && entry.Trains;
+
     /// <summary>Adds a model under a new name (a plug-in, or an instrumented model in tests).</summary>
-    public static void Register(string name, Func<ModelOptions, IAnomalyDetector> factory)
+    /// <param name="name">The name specs use.</param>
+    /// <param name="factory">Builds a detector; it must return an <see cref="ITrainableDetector"/> when <paramref name="trains"/>.</param>
+    /// <param name="trains">Whether the model trains over epochs.</param>
+    public static void Register(string name, Func<ModelOptions, IAnomalyDetector> factory, bool trains = false)
     {
-        if (!Factories.TryAdd(name, factory))
+        if (!Factories.TryAdd(name, new Entry(factory, trains)))
         {
             throw new ArgumentException($"a model named '{name}' is already registered", nameof(name));
         }
     }
 
     public static IAnomalyDetector Create(string name, ModelOptions options) =>
-        Factories.TryGetValue(name, out var factory)
-            ? factory(options)
+        Factories.TryGetValue(name, out var entry)
+            ? entry.Factory(options)
             : throw new FarmException($"unknown model '{name}'; known models: {string.Join(", ", Names)}");
 }

@@ -15,7 +15,7 @@ internal static class CellRows
 
     // split: the one the cell ran on, i.e. the requested one after its condition (e.g. contamination).
     public static IReadOnlyList<ResultRow> Build(
-        CellRunRequest request, DataSplit split, CellEvaluation evaluation, CellTimings timings)
+        CellRunRequest request, DataSplit split, CellEvaluation evaluation, CellTimings timings, TrainingOutcome training)
     {
         var cell = request.Cell;
         var created = DateTime.UtcNow;
@@ -64,6 +64,8 @@ internal static class CellRows
             NValidation = split.Validation.Count,
             NTestNormal = subset.NormalCount,
             NTestAnomalous = subset.AnomalousCount,
+            Epochs = training.Epochs,
+            EpochsRun = training.EpochsRun,
             FitSeconds = timings.FitSeconds,
             PredictSeconds = timings.PredictSeconds,
             MetricsSeconds = timings.MetricsSeconds,

@@ -5,6 +5,7 @@ using Farm.Engine.Data.Synthetic;
 using Farm.Engine.Evaluation;
 using Farm.Engine.Imaging;
 using Farm.Engine.Models;
+using Farm.Engine.Models.Training;
 using Farm.Engine.Results;
 using Farm.Engine.Robustness;
 using Farm.Engine.Sweeps;
@@ -34,13 +35,12 @@ public static class CellRunner
         var total = Stopwatch.StartNew();
         var cell = request.Cell;
         RequireSupportedCondition(cell.Condition);
-        var split = ApplyTrainingCondition(cell.Condition, request.Split);
+        var split = ApplyTrainingCondition(cell, request.Split);
         var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options);
         using var detector = ModelRegistry.Create(cell.Model.Name, options);
 
         var fitClock = Stopwatch.StartNew();
-        detector.Fit(ImageBatches.Preprocessed(
-            split.Train.Select(s => s.ImagePath).ToList(), cell.ImageSize, cell.BatchSize, cancellation));
+        var training = Fit(detector, cell, split, cancellation);
         fitClock.Stop();
 
         var predictClock = Stopwatch.StartNew();
@@ -54,10 +54,62 @@ public static class CellRunner
 
         var timings = new CellTimings(fitClock.Elapsed.TotalSeconds, predictClock.Elapsed.TotalSeconds,
             metricsClock.Elapsed.TotalSeconds, total.Elapsed.TotalSeconds);
-        var rows = CellRows.Build(request, split, evaluation, timings);
+        var rows = CellRows.Build(request, split, evaluation, timings, training);
         ResultsParquet.WriteCellFile(request.ResultPath, rows);
         return new CellRunSummary(rows.Count, timings.FitSeconds, timings.PredictSeconds, timings.MetricsSeconds,
             total.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Fits a feature model in one pass, or trains a trainable one: for its full epoch count, or under the
+    /// validation-strategy experiment's early stopping, which scores the validation split after every epoch and ends
+    /// on the weights of the best one. Training images come in a seeded order that changes every epoch.
+    /// </summary>
+    private static TrainingOutcome Fit(IAnomalyDetector detector, CellSpec cell, DataSplit split, CancellationToken cancellation)
+    {
+        var trainPaths = split.Train.Select(s => s.ImagePath).ToList();
+        if (detector is not ITrainableDetector trainable)
+        {
+            detector.Fit(ImageBatches.Preprocessed(trainPaths, cell.ImageSize, cell.BatchSize, cancellation));
+            return TrainingOutcome.OnePass;
+        }
+
+        IEnumerable<TorchSharp.torch.Tensor> EpochBatches(int epoch) => ImageBatches.Preprocessed(
+            ImageBatches.EpochOrder(trainPaths, cell.Seed, epoch), cell.ImageSize, cell.BatchSize, cancellation);
+
+        if (cell.Condition.Parameter != ConditionsSpec.EarlyStopping || cell.ValidationStrategy is not { } strategy)
+        {
+            var epochs = trainable.Train(EpochBatches);
+            return new TrainingOutcome(epochs, epochs);
+        }
+
+        var stopping = new EarlyStopping(strategy.Patience);
+        ModuleCheckpoint? best = null;
+        try
+        {
+            var run = trainable.Train(EpochBatches, epoch =>
+            {
+                var validation = Score(detector, split.Validation, cell.ImageSize, cell.BatchSize, cancellation);
+                if (stopping.Observe(epoch, ValidationMonitor.Value(strategy.Monitor, validation)))
+                {
+                    best?.Dispose();
+                    best = trainable.Checkpoint();
+                }
+                return !stopping.ShouldStop;
+            });
+            if (best is null)
+            {
+                throw new FarmException(
+                    $"early stopping: {strategy.Monitor} was undefined on the validation split after every epoch",
+                    field: "conditions.validation_strategy.monitor");
+            }
+            trainable.Restore(best);
+            return new TrainingOutcome(stopping.BestEpoch, run);
+        }
+        finally
+        {
+            best?.Dispose();
+        }
     }
 
     /// <summary>Scores images once; <c>alter</c>, if given, changes each decoded image and mask first (e.g. drift).</summary>
@@ -93,16 +145,25 @@ public static class CellRunner
 
     /// <summary>The robustness experiments this engine applies to cells (specs asking for others are refused).</summary>
     public static IReadOnlyCollection<string> SupportedExperiments { get; } =
-        [ConditionsSpec.Resolution, ConditionsSpec.Drift, ConditionsSpec.NoisyLabels];
+        [ConditionsSpec.Resolution, ConditionsSpec.Drift, ConditionsSpec.NoisyLabels, ConditionsSpec.ValidationStrategyExperiment];
 
     /// <summary>
     /// The split a cell trains and tests on under its condition. Noisy labels: anomalous test images replace a share
-    /// of the normal training images (seeded); a rate the split cannot satisfy is a FarmException.
+    /// of the normal training images (seeded). Validation strategy: a share of the training images joins validation
+    /// (seeded by the condition seed, the same for both strategies). A split that cannot satisfy either is a FarmException.
     /// </summary>
-    public static DataSplit ApplyTrainingCondition(ConditionSpec condition, DataSplit split) =>
-        condition.Experiment == ConditionsSpec.NoisyLabels
-            ? NoisyLabels.Contaminate(split, double.Parse(condition.Parameter!, CultureInfo.InvariantCulture), condition.Seed ?? 0).Split
-            : split;
+    public static DataSplit ApplyTrainingCondition(CellSpec cell, DataSplit split)
+    {
+        var condition = cell.Condition;
+        return condition.Experiment switch
+        {
+            ConditionsSpec.NoisyLabels => NoisyLabels.Contaminate(
+                split, double.Parse(condition.Parameter!, CultureInfo.InvariantCulture), condition.Seed ?? 0).Split,
+            ConditionsSpec.ValidationStrategyExperiment => ValidationHoldOut.Apply(
+                split, (cell.ValidationStrategy ?? new ValidationStrategySettings()).Fraction, condition.Seed ?? 0),
+            _ => split,
+        };
+    }
 
     /// <summary>Drift: the Table-10 transforms on test images only (validation stays clean), masks moved along.</summary>
     private static Func<ImageSample, RgbImage, BinaryMask, (RgbImage, BinaryMask)>? TestCondition(ConditionSpec condition) =>
@@ -135,3 +196,12 @@ public static class CellRunner
 }
 
 public sealed record CellTimings(double FitSeconds, double PredictSeconds, double MetricsSeconds, double TotalSeconds);
+
+/// <summary>
+/// <see cref="Epochs"/>: epochs behind the evaluated weights (the chosen epoch under early stopping);
+/// <see cref="EpochsRun"/>: epochs trained in all. Both null for feature models fitted in one pass.
+/// </summary>
+public sealed record TrainingOutcome(int? Epochs, int? EpochsRun)
+{
+    public static TrainingOutcome OnePass { get; } = new(null, null);
+}

@@ -1,4 +1,5 @@
 using Farm.Engine.Imaging;
+using Farm.Engine.Randomness;
 using TorchSharp;
 
 namespace Farm.Engine.Pipeline;
@@ -18,5 +19,21 @@ internal static class ImageBatches
             using var batch = Preprocessing.ToBatch(chunk.Select(ImageIo.ReadRgb).ToList(), size);
             yield return batch;
         }
+    }
+
+    /// <summary>
+    /// The training images in the order of one epoch: a Fisher–Yates shuffle seeded by (run seed, epoch), so every
+    /// epoch sees another order and two runs with one seed see the same orders (as a seeded DataLoader with shuffle).
+    /// </summary>
+    public static IReadOnlyList<string> EpochOrder(IReadOnlyList<string> imagePaths, int seed, int epoch)
+    {
+        var order = imagePaths.ToArray();
+        var random = new SplitMix64(SplitMix64.Hash(FormattableString.Invariant($"epoch-order\n{seed}\n{epoch}")));
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = random.NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
     }
 }

@@ -58,6 +58,7 @@ public static class ResultColumns
         Int("n_test_normal", r => r.NTestNormal),
         Int("n_test_anomalous", r => r.NTestAnomalous),
         Int("epochs", r => r.Epochs, nullable: true),
+        Int("epochs_run", r => r.EpochsRun, nullable: true),
         Seconds("fit_seconds", r => r.FitSeconds),
         Seconds("predict_seconds", r => r.PredictSeconds),
         Seconds("metrics_seconds", r => r.MetricsSeconds),
@@ -119,6 +120,9 @@ internal abstract class ResultColumn(DataField field)
     public string Name => Field.Name;
     public bool IsMetric { get; init; }
 
+    /// <summary>Numbers a table can average: metrics, counts, epochs, thresholds, seconds.</summary>
+    public virtual bool IsNumeric => false;
+
     /// <summary>The row's value (boxed); for metrics NaN rather than null.</summary>
     public abstract object? Value(ResultRow row);
 
@@ -157,6 +161,8 @@ internal sealed class ValueColumn<T>(DataField field, Func<ResultRow, T?> get) :
 {
     public override object? Value(ResultRow row) =>
         IsMetric && get(row) is null ? double.NaN : get(row);
+
+    public override bool IsNumeric => typeof(T) == typeof(int) || typeof(T) == typeof(double);
 
     public override Task WriteAsync(ParquetRowGroupWriter writer, IReadOnlyList<ResultRow> rows)
     {

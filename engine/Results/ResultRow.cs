@@ -63,7 +63,11 @@ public sealed record ResultRow
     public required int NValidation { get; init; }
     public required int NTestNormal { get; init; }
     public required int NTestAnomalous { get; init; }
+    /// <summary>Epochs behind the evaluated weights (the chosen one under early stopping); null for one-pass models.</summary>
     public int? Epochs { get; init; }
+
+    /// <summary>Epochs trained in all (beyond <see cref="Epochs"/> when early stopping waited out its patience).</summary>
+    public int? EpochsRun { get; init; }
     public required double FitSeconds { get; init; }
     public required double PredictSeconds { get; init; }
     public required double MetricsSeconds { get; init; }

@@ -161,6 +161,7 @@ public static class ResultsParquet
                 NTestNormal = c.Required<int>("n_test_normal", i),
                 NTestAnomalous = c.Required<int>("n_test_anomalous", i),
                 Epochs = c.Value<int>("epochs", i),
+                EpochsRun = c.Value<int>("epochs_run", i),
                 FitSeconds = c.Required<double>("fit_seconds", i),
                 PredictSeconds = c.Required<double>("predict_seconds", i),
                 MetricsSeconds = c.Required<double>("metrics_seconds", i),

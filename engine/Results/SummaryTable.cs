@@ -20,7 +20,7 @@ public sealed record SummaryTableOptions
     /// <summary>Rows of this defect category only; null keeps all (to put defect_category on an axis).</summary>
     public string? DefectCategory { get; init; } = ResultRow.AllDefects;
 
-    /// <summary>Show metrics × 100, as papers do. Off for non-[0, 1] columns such as thresholds or seconds.</summary>
+    /// <summary>Show metrics × 100, as papers do. Columns that are not [0, 1] metrics (epochs, thresholds, seconds) are never scaled.</summary>
     public bool AsPercent { get; init; } = true;
 
     public int Decimals { get; init; } = 1;
@@ -64,17 +64,18 @@ public sealed class SummaryTable
         cells.TryGetValue((rowKey, columnKey), out var cell) ? cell : null;
 
     /// <summary>True when cells rest on different numbers of seeds; the Markdown then shows n in each cell.</summary>
-    public bool SeedCountsDiffer => cells.Values.Select(c => c.Count).Distinct().Count() > 1;
+    public bool SeedCountsDiffer => cells.Values.Where(c => c.Count > 0).Select(c => c.Count).Distinct().Count() > 1;
 
     public static SummaryTable Build(IEnumerable<ResultRow> rows, SummaryTableOptions? options = null)
     {
         options ??= new SummaryTableOptions();
         // Table options come from users (farm table's flags), so mistakes are FarmExceptions naming the option.
         var metric = Column(options.Metric, "--metric");
-        if (!metric.IsMetric)
+        if (!metric.IsNumeric)
         {
-            throw new FarmException($"'{options.Metric}' is not a metric column", field: "--metric");
+            throw new FarmException($"'{options.Metric}' is not a numeric column", field: "--metric");
         }
+        options = options with { AsPercent = options.AsPercent && metric.IsMetric };
         if (options.ThresholdMethod is null && ResultColumns.ThresholdDependent.Contains(options.Metric))
         {
             throw new FarmException(
@@ -112,7 +113,8 @@ public sealed class SummaryTable
                     "differing column to the row or column keys", field: "--rows");
             }
             poolsConditionSeeds |= group.Select(r => r.ConditionSeed).Distinct().Count() > 1;
-            var values = group.Select(r => (double)metric.Value(r)!).Where(v => !double.IsNaN(v)).ToList();
+            var values = group.Select(r => metric.Value(r) is { } value ? Convert.ToDouble(value, CultureInfo.InvariantCulture) : double.NaN)
+                .Where(v => !double.IsNaN(v)).ToList();
             cells[group.Key] = Summarise(values);
         }
         var rowKeys = cells.Keys.Select(k => k.Item1).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -149,7 +151,7 @@ public sealed class SummaryTable
             _ => (cell.Mean * scale).ToString(format, CultureInfo.InvariantCulture) + " ± " +
                  (cell.StdDev * scale).ToString(format, CultureInfo.InvariantCulture),
         };
-        return showCount ? text + string.Create(CultureInfo.InvariantCulture, $" (n={cell.Count})") : text;
+        return showCount && cell.Count > 0 ? text + string.Create(CultureInfo.InvariantCulture, $" (n={cell.Count})") : text;
     }
 
     public string ToMarkdown()
@@ -157,7 +159,7 @@ public sealed class SummaryTable
         var showCounts = SeedCountsDiffer;
         var seeds = showCounts
             ? "n = seeds per cell"
-            : $"n = {cells.Values.Select(c => c.Count).FirstOrDefault()} seeds";
+            : $"n = {cells.Values.Select(c => c.Count).FirstOrDefault(n => n > 0)} seeds";
         var caption = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"**{Options.Metric}**")
             .Append(Options.AsPercent ? " (%)" : "")

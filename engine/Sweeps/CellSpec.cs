@@ -37,7 +37,8 @@ public sealed partial record CellSpec(
     int BatchSize,
     EquatableArray<string> Thresholds,
     ValidationSpec Validation,
-    string? LabelsPath = null)
+    string? LabelsPath = null,
+    ValidationStrategySettings? ValidationStrategy = null)
 {
     /// <summary>
     /// <c>dataset/category/condition/model/seedN</c>. Each segment keeps only [A-Za-z0-9_.-] and writes any other byte
@@ -90,6 +91,15 @@ public sealed partial record CellSpec(
             else
             {
                 json.WriteNull("seed");
+            }
+            // Only validation-strategy cells carry these; absent elsewhere so other cells keep their hashes.
+            if (ValidationStrategy is { } strategy)
+            {
+                json.WriteStartObject("validation_strategy");
+                json.WriteNumber("fraction", strategy.Fraction);
+                json.WriteNumber("patience", strategy.Patience);
+                json.WriteString("monitor", strategy.Monitor);
+                json.WriteEndObject();
             }
             json.WriteEndObject();
             json.WriteStartObject("model");

@@ -85,9 +85,10 @@ public static partial class SpecLoader
         public static readonly string[] Synthetic = ["seed", "size", "train", "test_good", "per_defect"];
         public static readonly string[] Model = ["name", "backbone", "weights", "options"];
         public static readonly string[] Validation = ["anomalous", "normal", "seed"];
-        public static readonly string[] Conditions = ["resolution", "drift", "noisy_labels"];
+        public static readonly string[] Conditions = ["resolution", "drift", "noisy_labels", "validation_strategy"];
         public static readonly string[] Drift = ["seeds"];
         public static readonly string[] NoisyLabels = ["rates", "seeds"];
+        public static readonly string[] ValidationStrategy = ["seeds", "fraction", "patience", "monitor"];
     }
 
     private sealed class SpecReader(string file, string baseDirectory, SpecValidation known)
@@ -108,12 +109,12 @@ public static partial class SpecLoader
             var validation = ReadValidation(map, thresholds);
             var datasets = ReadDatasets(map, validation);
             var models = ReadModels(map);
-            var conditions = ReadConditions(map, imageSize);
+            var conditions = ReadConditions(map, imageSize, validation);
             return new SweepSpec(name, file, output, imageSize, seeds, batchSize, datasets, models, thresholds,
                 validation, conditions);
         }
 
-        private ConditionsSpec ReadConditions(MapReader root, int imageSize)
+        private ConditionsSpec ReadConditions(MapReader root, int imageSize, ValidationSpec validation)
         {
             if (root.Get("conditions") is not { } node)
             {
@@ -159,7 +160,40 @@ public static partial class SpecLoader
                     : throw Missing(noisy.PathOf("seeds"), noisy.Mapping);
             }
 
-            return new ConditionsSpec(resolutions, driftSeeds, noisyRates, noisySeeds);
+            EquatableArray<int>? strategySeeds = null;
+            ValidationStrategySettings? strategy = null;
+            if (map.Get("validation_strategy") is { } strategyNode)
+            {
+                RequireExperiment(ConditionsSpec.ValidationStrategyExperiment, map.PathOf("validation_strategy"), strategyNode);
+                (strategySeeds, strategy) = ReadValidationStrategy(
+                    Map(strategyNode, map.PathOf("validation_strategy"), Keys.ValidationStrategy), validation);
+            }
+
+            return new ConditionsSpec(resolutions, driftSeeds, noisyRates, noisySeeds, strategySeeds, strategy);
+        }
+
+        private (EquatableArray<int> Seeds, ValidationStrategySettings Settings) ReadValidationStrategy(
+            MapReader map, ValidationSpec validation)
+        {
+            var defaults = new ValidationStrategySettings();
+            var seeds = map.Get("seeds") is { } seedsNode
+                ? DistinctInts(seedsNode, map.PathOf("seeds"), "seed", minimum: 0)
+                : throw Missing(map.PathOf("seeds"), map.Mapping);
+            var fraction = map.Get("fraction") is { } fractionNode
+                ? Fraction(fractionNode, map.PathOf("fraction"))
+                : defaults.Fraction;
+            var patience = OptionalPositive(map, "patience") ?? defaults.Patience;
+            var monitor = OptionalString(map, "monitor") is { } monitorText
+                ? Canonical(monitorText, ValidationStrategySettings.Monitors, "early-stopping monitor",
+                    map.PathOf("monitor"), map.Node("monitor"))
+                : defaults.Monitor;
+            // Every monitor ranks anomalous against normal validation images; without anomalies it is undefined.
+            if (validation.Anomalous == 0)
+            {
+                throw Error(map.PathOf("monitor"), map.Node("monitor") ?? map.Mapping,
+                    $"early stopping on {monitor} needs anomalous validation images; set validation.anomalous ≥ 1");
+            }
+            return (seeds, new ValidationStrategySettings(fraction, patience, monitor));
         }
 
         private void RequireExperiment(string experiment, string path, YamlNode node)

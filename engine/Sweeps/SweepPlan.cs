@@ -1,6 +1,12 @@
+using Farm.Engine.Models;
+
 namespace Farm.Engine.Sweeps;
 
-/// <summary>Expands a spec into its cells: dataset × category × condition × model × seed.</summary>
+/// <summary>
+/// Expands a spec into its cells: dataset × category × condition × model × seed. Under the validation-strategy
+/// experiment a model that does not train (PaDiM, PatchCore: one pass, no epochs) has no early-stopping cells: its
+/// fixed-epochs cell is its one result.
+/// </summary>
 public static class SweepPlan
 {
     /// <summary>
@@ -19,13 +25,21 @@ public static class SweepPlan
             {
                 foreach (var (condition, imageSize) in conditions)
                 {
+                    var strategy = condition.Experiment == ConditionsSpec.ValidationStrategyExperiment
+                        ? spec.Conditions!.ValidationStrategy
+                        : null;
                     foreach (var model in spec.Models)
                     {
+                        if (condition.Parameter == ConditionsSpec.EarlyStopping && strategy is not null &&
+                            !ModelRegistry.Trains(model.Name))
+                        {
+                            continue;
+                        }
                         foreach (var seed in spec.Seeds)
                         {
                             cells.Add(new CellSpec(spec.Name, dataset.Name, dataset.Format, dataset.Path,
                                 dataset.Synthetic, category, condition, model, seed, imageSize, spec.BatchSize,
-                                spec.Thresholds, spec.Validation, dataset.Labels));
+                                spec.Thresholds, spec.Validation, dataset.Labels, strategy));
                         }
                     }
                 }

@@ -82,6 +82,7 @@ internal static class ResultRows
         NTestNormal = 3000 + i,
         NTestAnomalous = 4000 + i,
         Epochs = 1 + i,
+        EpochsRun = 5 + i,
         FitSeconds = 1.1 + i,
         PredictSeconds = 2.2 + i,
         MetricsSeconds = 3.3 + i,

@@ -179,6 +179,28 @@ public class SummaryTableTests
     }
 
     [Fact]
+    public void EpochsAreAveragedUnscaledAndOnePassModelsShowNotApplicable()
+    {
+        ResultRow[] rows =
+        [
+            ResultRows.Make(model: "trained", seed: 0) with { Epochs = 12 },
+            ResultRows.Make(model: "trained", seed: 1) with { Epochs = 35 },
+            ResultRows.Make(model: "padim", seed: 0),
+        ];
+
+        var table = SummaryTable.Build(rows, new() { Metric = "epochs" });
+
+        Assert.Equal(23.5, table["trained", "mvtec/bottle"]!.Mean);
+        Assert.Equal(0, table["padim", "mvtec/bottle"]!.Count);
+        var markdown = table.ToMarkdown();
+        Assert.Contains("| trained | 23.5 ± 16.3 |", markdown);
+        Assert.Contains("| padim | n/a |", markdown);
+        Assert.DoesNotContain("(%)", markdown);
+        var error = Assert.Throws<FarmException>(() => SummaryTable.Build(rows, new() { Metric = "backbone" }));
+        Assert.Contains("not a numeric column", error.Message);
+    }
+
+    [Fact]
     public void OnlyTheChosenDefectCategoryIsShown()
     {
         var overall = ResultRows.Make(imageAuroc: 0.9);
