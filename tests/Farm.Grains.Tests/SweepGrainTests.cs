@@ -154,20 +154,23 @@ public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoS
         return sweep;
     }
 
-    [Fact]
-    public async Task AContaminationTheDataCannotSatisfyStopsTheSweepBeforeAnyWork()
+    // Rate 0.99 of 6 normal training images needs 6 anomalous test images; fabric has 8 (2 per defect type), 2 go to
+    // validation, and taking the other 6 would leave none to test. Holding out 99 % of 6 training images for validation
+    // would leave none to train on. Both are refused before anything runs.
+    [Theory]
+    [InlineData("noisy_labels: { rates: [0.99], seeds: [0] }", "noisy-labels-0.99-s0", "at least one must remain")]
+    [InlineData("validation_strategy: { seeds: [4], fraction: 0.99 }", "validation-strategy-fixed-epochs-s4", "leaves none to train on")]
+    public async Task AConditionTheDataCannotSatisfyStopsTheSweepBeforeAnyWork(string condition, string cell, string reason)
     {
-        // Rate 0.99 of 6 normal training images needs 6 anomalous test images; fabric has 8 (2 per defect type), 2 go
-        // to validation, and taking the other 6 would leave none to test: refused before anything runs.
-        using var sweep = new TinySweep(seeds: 1, conditions: "conditions:\n  noisy_labels: { rates: [0.99], seeds: [0] }");
+        using var sweep = new TinySweep(seeds: 1, conditions: "conditions:\n  " + condition);
         var sweepId = $"unsatisfiable-{Guid.NewGuid():N}";
         var grain = fixture.Client.GetGrain<ISweepGrain>(sweepId);
 
         var error = await Assert.ThrowsAsync<FarmException>(() =>
             grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null)));
 
-        Assert.Contains("noisy-labels-0.99-s0", error.Message);
-        Assert.Contains("at least one must remain", error.Message);
+        Assert.Contains(cell, error.Message);
+        Assert.Contains(reason, error.Message);
         Assert.False(Directory.Exists(Path.Combine(sweep.Root, "out")), "nothing may be written before the sweep starts");
         Assert.Equal(SweepState.NotStarted, (await grain.GetStatus()).State);
     }
