@@ -12,21 +12,23 @@ namespace Farm.Engine.Tests.Models;
 /// seeded random start. Its map is the squared distance to that mean per pixel (upsampled); its score the map's max.
 /// Momentum makes validation quality rise and fall over epochs, which early stopping must handle.
 /// </summary>
-public sealed class MeanImageDetector : ITrainableDetector
+public sealed class MeanImageDetector : TrainedDetector
 {
     public const string ModelName = "test-mean-image";
 
     private readonly MeanImageModule module;
-    private readonly int imageSize;
     private readonly double learningRate;
 
     public MeanImageDetector(ModelOptions options)
+        : this(options, new OptionReader(ModelName, options, [EpochsSetting, "lr"]))
     {
-        imageSize = options.ImageSize;
-        Epochs = options.Settings.TryGetValue("epochs", out var epochs) ? int.Parse(epochs) : 8;
-        learningRate = options.Settings.TryGetValue("lr", out var lr) ? double.Parse(lr) : 0.3;
+    }
+
+    private MeanImageDetector(ModelOptions options, OptionReader reader) : base(ModelName, options, reader, defaultEpochs: 8)
+    {
+        learningRate = reader.Double("lr", 0.3, 0, 1e30);
         using var generator = SeedStream.Create(options.Seed, 0x6D65616E);
-        module = new MeanImageModule(imageSize / 4, generator);
+        module = new MeanImageModule(options.ImageSize / 4, generator);
     }
 
     /// <summary>Registers the model once per process (registrations are global).</summary>
@@ -41,63 +43,23 @@ public sealed class MeanImageDetector : ITrainableDetector
         }
     }
 
-    public string Name => ModelName;
-
-    public int Epochs { get; }
-
-    /// <summary>How many times <see cref="Predict"/> ran (early stopping scores validation after each epoch).</summary>
+    /// <summary>How many times <see cref="TrainedDetector.Predict"/> scored a batch (early stopping scores validation after each epoch).</summary>
     public int PredictCalls { get; private set; }
 
-    public void Fit(IEnumerable<Tensor> normalBatches)
-    {
-        var kept = normalBatches.Select(b => b.detach().clone()).ToList();
-        try
-        {
-            Train(_ => kept);
-        }
-        finally
-        {
-            kept.ForEach(b => b.Dispose());
-        }
-    }
+    protected override nn.Module TrainedModule => module;
 
-    public int Train(Func<int, IEnumerable<Tensor>> epochBatches, Func<int, bool>? afterEpoch = null)
-    {
-        using var optimizer = optim.SGD(module.parameters(), learningRate, momentum: 0.9);
-        for (var epoch = 1; epoch <= Epochs; epoch++)
-        {
-            foreach (var batch in epochBatches(epoch))
-            {
-                using var scope = NewDisposeScope();
-                optimizer.zero_grad();
-                var loss = module.SquaredDistance(batch).mean();
-                loss.backward();
-                optimizer.step();
-            }
-            if (afterEpoch is not null && !afterEpoch(epoch))
-            {
-                return epoch;
-            }
-        }
-        return Epochs;
-    }
+    protected override IReadOnlyList<optim.Optimizer> CreateOptimizers() =>
+        [optim.SGD(module.parameters(), learningRate, momentum: 0.9)];
 
-    public ScoredBatch Predict(Tensor batch)
+    protected override Tensor Loss(Tensor batch, int epoch) => module.SquaredDistance(batch).mean();
+
+    protected override (Tensor Maps, Tensor Scores) Score(Tensor batch)
     {
         PredictCalls++;
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
         var small = module.SquaredDistance(batch).sum(1, keepdim: true);
-        var maps = nn.functional.interpolate(small, [imageSize, imageSize], mode: InterpolationMode.Bilinear, align_corners: false);
-        var scores = maps.amax([1, 2, 3]);
-        return DetectorBatches.ToScoredBatch(maps, scores, imageSize);
+        var maps = nn.functional.interpolate(small, [ImageSize, ImageSize], mode: InterpolationMode.Bilinear, align_corners: false);
+        return (maps, maps.amax([1, 2, 3]));
     }
-
-    public ModuleCheckpoint Checkpoint() => ModuleCheckpoint.Capture(module);
-
-    public void Restore(ModuleCheckpoint checkpoint) => checkpoint.RestoreInto(module);
-
-    public void Dispose() => module.Dispose();
 
     private sealed class MeanImageModule : nn.Module
     {
