@@ -25,7 +25,7 @@ public static class SweepPlan
                         {
                             cells.Add(new CellSpec(spec.Name, dataset.Name, dataset.Format, dataset.Path,
                                 dataset.Synthetic, category, condition, model, seed, imageSize, spec.BatchSize,
-                                spec.Thresholds, spec.Validation, dataset.Labels));
+                                spec.Thresholds, spec.Validation, dataset.Labels, dataset.Folders));
                         }
                     }
                 }
