@@ -80,6 +80,13 @@ internal sealed class FolderFormat(FolderLayout layout) : IDatasetFormat
                 DefectType(abnormalFolder, path),
                 masksFolder is null ? null : FindMask(datasetRoot, abnormalFolder, masksFolder, path)))
             .ToList();
+        // Masks are found by stem, so 001.png and 001.jpg in one folder would silently share one.
+        if (anomalous.Where(s => s.MaskPath is not null).GroupBy(s => s.MaskPath).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        {
+            throw new FarmException(
+                $"anomalous images {string.Join(" and ", shared.Select(s => s.RelativePath))} would share this mask; " +
+                "give them different names", shared.Key, FolderLayout.MasksField);
+        }
 
         var trainSamples = train.Select(path => NormalSample(datasetRoot, path)).ToList();
         var testSamples = normalTest.Select(path => NormalSample(datasetRoot, path)).Concat(anomalous).ToList();

@@ -238,6 +238,20 @@ public sealed class FolderFormatTests : IDisposable
     }
 
     [Fact]
+    public void TwoImagesWhoseStemsWouldShareOneMaskAreRefused()
+    {
+        WriteDataset();
+        WriteImage(At("defective", "a.jpg"));
+
+        var error = Assert.Throws<FarmException>(() => Format(WithMasks).LoadCategory(Root, "bottles"));
+
+        Assert.Equal((At("ground_truth", "a.png"), "masks"), (error.File, error.Field));
+        Assert.Contains("defective/a.jpg and defective/a.png would share this mask", error.Message, StringComparison.Ordinal);
+        // Without masks the two are just two anomalous images.
+        Assert.Equal(4, Format(WithMasks with { Masks = null }).LoadCategory(Root, "bottles").Test.Count(s => s.IsAnomalous));
+    }
+
+    [Fact]
     public void AMaskOfAnotherSizeThanItsImageIsNamed()
     {
         WriteDataset();
