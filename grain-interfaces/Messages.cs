@@ -65,15 +65,37 @@ public sealed record CellOutcome(
     [property: Id(7)] int Attempt,
     [property: Id(8)] bool Retryable = false);
 
-/// <summary>Where a dataset lives and in which layout. Synthetic datasets carry their generator settings.</summary>
+/// <summary>
+/// Where a dataset lives and in which layout. Synthetic datasets carry their generator settings, folder datasets
+/// their folders.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Farm.DatasetSource")]
 public sealed record DatasetSource(
     [property: Id(0)] string Format,
     [property: Id(1)] string Path,
-    [property: Id(2)] SyntheticSettings? Synthetic)
+    [property: Id(2)] SyntheticSettings? Synthetic,
+    [property: Id(3)] FolderSettings? Folders = null)
 {
-    /// <summary>The dataset grain's key: one activation per folder and format, cluster-wide.</summary>
-    public string DatasetKey => $"{Format}|{Path}";
+    /// <summary>
+    /// The dataset grain's key: one activation per folder and format, cluster-wide; and per layout, since folder
+    /// datasets sharing a root may name different folders (and categories).
+    /// </summary>
+    public string DatasetKey => Folders is { } folders ? $"{Format}|{Path}|{folders.Key}" : $"{Format}|{Path}";
+}
+
+/// <summary>The folders of a dataset in the generic folder format (the engine's FolderLayout), paths absolute.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.FolderSettings")]
+public sealed record FolderSettings(
+    [property: Id(0)] string Category,
+    [property: Id(1)] string Normal,
+    [property: Id(2)] string Abnormal,
+    [property: Id(3)] string? Masks,
+    [property: Id(4)] string? NormalTest,
+    [property: Id(5)] double NormalTestRatio)
+{
+    /// <summary>Every setting, in a fixed order, for <see cref="DatasetSource.DatasetKey"/>.</summary>
+    public string Key => string.Join('|', Category, Normal, Abnormal, Masks ?? "", NormalTest ?? "",
+        NormalTestRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
 }
 
 [GenerateSerializer, Immutable, Alias("Farm.SyntheticSettings")]

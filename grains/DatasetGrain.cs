@@ -1,5 +1,4 @@
 using Farm.Engine.Data;
-using Farm.Engine.Data.Formats;
 using Farm.GrainInterfaces;
 
 namespace Farm.Grains;
@@ -18,7 +17,7 @@ public sealed class DatasetGrain : Grain, IDatasetGrain
         categoryNames ??= await Task.Run(() =>
         {
             DatasetProvisioning.EnsureAvailable(source.Format, source.Path, DatasetSources.ToEngine(source.Synthetic));
-            return DatasetFormats.Get(source.Format).ListCategories(source.Path);
+            return DatasetSources.FormatOf(source).ListCategories(source.Path);
         });
         return categoryNames;
     }
@@ -52,7 +51,7 @@ public sealed class DatasetGrain : Grain, IDatasetGrain
         {
             loaded = await Task.Run(() =>
             {
-                var read = DatasetFormats.Get(source.Format).LoadCategory(source.Path, category);
+                var read = DatasetSources.FormatOf(source).LoadCategory(source.Path, category);
                 DatasetManifest.Hash(read);
                 return read;
             });

@@ -1,4 +1,5 @@
 using Farm.Engine.Data;
+using Farm.Engine.Data.Formats;
 using Farm.Engine.Data.Synthetic;
 using Farm.Engine.Sweeps;
 using Farm.GrainInterfaces;
@@ -18,12 +19,26 @@ internal static class DatasetSources
     public static DatasetSource Of(CellSpec cell) => new(
         cell.DatasetFormat,
         cell.DatasetPath,
-        cell.Synthetic is { } s ? new SyntheticSettings(s.Seed, s.Size, s.Train, s.TestGood, s.PerDefect) : null);
+        cell.Synthetic is { } s ? new SyntheticSettings(s.Seed, s.Size, s.Train, s.TestGood, s.PerDefect) : null,
+        ToMessage(cell.Folders));
 
     public static DatasetSource Of(DatasetSpec dataset) => new(
         dataset.Format,
         dataset.Path,
-        dataset.Synthetic is { } s ? new SyntheticSettings(s.Seed, s.Size, s.Train, s.TestGood, s.PerDefect) : null);
+        dataset.Synthetic is { } s ? new SyntheticSettings(s.Seed, s.Size, s.Train, s.TestGood, s.PerDefect) : null,
+        ToMessage(dataset.Folders));
+
+    /// <summary>The dataset's format, built with its folders when it is the folder format.</summary>
+    public static IDatasetFormat FormatOf(DatasetSource source) => DatasetFormats.Get(source.Format, ToEngine(source.Folders));
+
+    private static FolderSettings? ToMessage(FolderLayout? layout) => layout is null
+        ? null
+        : new FolderSettings(layout.Category, layout.Normal, layout.Abnormal, layout.Masks, layout.NormalTest, layout.NormalTestRatio);
+
+    private static FolderLayout? ToEngine(FolderSettings? settings) => settings is null
+        ? null
+        : new FolderLayout(settings.Category, settings.Normal, settings.Abnormal, settings.Masks, settings.NormalTest,
+            settings.NormalTestRatio);
 
     public static SyntheticDatasetOptions? ToEngine(SyntheticSettings? settings) => settings is null
         ? null

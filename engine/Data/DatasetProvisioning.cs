@@ -13,13 +13,13 @@ public static class DatasetProvisioning
     public static void EnsureAvailable(string format, string path, SyntheticDatasetOptions? synthetic)
     {
         // Resolving the format first makes an unknown name fail here, before any folder is looked at.
-        var datasetFormat = DatasetFormats.Get(format);
+        var formatName = DatasetFormats.Canonical(format);
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
         {
             return;
         }
 
-        if (datasetFormat.Name != "synthetic")
+        if (formatName != "synthetic")
         {
             throw new FarmException("dataset folder does not exist or is empty", path);
         }

@@ -2,7 +2,9 @@ namespace Farm.Engine.Data;
 
 /// <summary>
 /// One image of a dataset. <see cref="RelativePath"/> is relative to the dataset root with '/' separators
-/// (e.g. "bottle/test/broken_large/000.png"); it is the key in labels CSVs and result files.
+/// (e.g. "bottle/test/broken_large/000.png"); it is the key in labels CSVs and result files. <see cref="MaskPath"/> is
+/// null for normal images, and for anomalous images of a dataset without pixel ground truth (a folder dataset without
+/// masks): their pixel metrics are then undefined, never computed against an empty mask.
 /// </summary>
 public sealed record ImageSample(
     string ImagePath,

@@ -100,8 +100,28 @@ public static class MvtecDataset
         return new DatasetCategory(fullRoot, category, train, test, validation);
     }
 
-    /// <summary>Decodes a sample's image and mask; normal images get an all-false mask. Fails if the mask size differs.</summary>
+    /// <summary>
+    /// Decodes a sample's image and mask; normal images get an all-false mask. Fails if the mask size differs, or if an
+    /// anomalous image has no mask (see <see cref="ReadImageAndGroundTruth"/> for data without pixel ground truth).
+    /// </summary>
     public static (RgbImage Image, BinaryMask Mask) ReadSample(ImageSample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        if (sample.IsAnomalous)
+        {
+            RequireMaskPath(sample);
+        }
+
+        var (image, mask) = ReadImageAndGroundTruth(sample);
+        return (image, mask!);
+    }
+
+    /// <summary>
+    /// Decodes a sample's image and its pixel ground truth: an all-false mask for a normal image, the mask (or union
+    /// of masks) for an anomalous one, and null for an anomalous image without a mask, whose defect pixels are
+    /// unknown. Never an empty stand-in there: that would count the defect's pixels as normal ones.
+    /// </summary>
+    public static (RgbImage Image, BinaryMask? Mask) ReadImageAndGroundTruth(ImageSample sample)
     {
         ArgumentNullException.ThrowIfNull(sample);
         var image = ImageIo.ReadRgb(sample.ImagePath);
@@ -110,8 +130,13 @@ public static class MvtecDataset
             return (image, BinaryMask.Empty(image.Width, image.Height));
         }
 
+        if (sample.MaskPath is null)
+        {
+            return (image, null);
+        }
+
         var union = BinaryMask.Empty(image.Width, image.Height);
-        foreach (var maskPath in MaskFiles(RequireMaskPath(sample)))
+        foreach (var maskPath in MaskFiles(sample.MaskPath))
         {
             var mask = ImageIo.ReadMask(maskPath);
             RequireSameSize(maskPath, (mask.Width, mask.Height), sample.ImagePath, (image.Width, image.Height));
@@ -137,12 +162,13 @@ public static class MvtecDataset
         return files.Count > 0 ? files : throw new FarmException("mask folder holds no mask images", maskPath);
     }
 
+    /// <summary>Reads the image's header and every mask's, and checks each mask's size against the image's.</summary>
     internal static void CheckHeaders(ImageSample sample)
     {
         var imageSize = ImageIo.ReadSize(sample.ImagePath);
-        if (sample.IsAnomalous)
+        if (sample.MaskPath is not null)
         {
-            foreach (var maskPath in MaskFiles(RequireMaskPath(sample)))
+            foreach (var maskPath in MaskFiles(sample.MaskPath))
             {
                 RequireSameSize(maskPath, ImageIo.ReadSize(maskPath), sample.ImagePath, imageSize);
             }

@@ -5,6 +5,8 @@ namespace Farm.Engine.Evaluation;
 /// <summary>
 /// Scores of a set of images: per image its name (for error messages and labels), label, image score, and an anomaly
 /// map and ground-truth mask of Width × Height, row-major. Produced by a cell's model or read by `farm evaluate`.
+/// A null mask means the image's pixel ground truth is unknown (an anomalous image of a dataset without masks); the
+/// set then has no pixel metrics (<see cref="HasPixelGroundTruth"/>).
 /// </summary>
 public sealed record ScoredImages
 {
@@ -13,7 +15,7 @@ public sealed record ScoredImages
         bool[] isAnomalous,
         float[] imageScores,
         IReadOnlyList<float[]> maps,
-        IReadOnlyList<bool[]> masks,
+        IReadOnlyList<bool[]?> masks,
         int width,
         int height)
     {
@@ -32,6 +34,7 @@ public sealed record ScoredImages
         Masks = masks;
         Width = width;
         Height = height;
+        HasPixelGroundTruth = masks.All(mask => mask is not null);
     }
 
     public IReadOnlyList<string> Names { get; }
@@ -42,7 +45,7 @@ public sealed record ScoredImages
 
     public IReadOnlyList<float[]> Maps { get; }
 
-    public IReadOnlyList<bool[]> Masks { get; }
+    public IReadOnlyList<bool[]?> Masks { get; }
 
     public int Width { get; }
 
@@ -51,6 +54,9 @@ public sealed record ScoredImages
     public int Count => Names.Count;
 
     public int AnomalousCount => IsAnomalous.Count(a => a);
+
+    /// <summary>Whether every image has a mask, so that pixel metrics and pixel thresholds are defined for the set.</summary>
+    public bool HasPixelGroundTruth { get; }
 
     /// <summary>The images at <paramref name="indices"/>, sharing (not copying) their maps and masks.</summary>
     public ScoredImages Subset(IReadOnlyList<int> indices) => new(
@@ -62,15 +68,22 @@ public sealed record ScoredImages
         Width,
         Height);
 
-    public PixelScoreMaps Pixels() => new(Maps, Masks, Width, Height, Names, IsAnomalous);
+    /// <summary>The maps and masks for pixel metrics; only for a set with <see cref="HasPixelGroundTruth"/>.</summary>
+    public PixelScoreMaps Pixels() => HasPixelGroundTruth
+        ? new(Maps, [.. Masks.Select(mask => mask!)], Width, Height, Names, IsAnomalous)
+        : throw new InvalidOperationException(
+            "pixel metrics need a mask for every image; this set holds anomalous images without pixel ground truth");
 }
 
-/// <summary>The threshold-independent metrics of one set of scored images.</summary>
+/// <summary>
+/// The threshold-independent metrics of one set of scored images. Pixel metrics are NaN (undefined) when any image of
+/// the set lacks pixel ground truth: treating its unknown defect pixels as normal would bias every pixel metric.
+/// </summary>
 public sealed record SetMetrics(ImageMetricValues Image, PixelMetricValues Pixel)
 {
     /// <param name="images">The scored images.</param>
     /// <param name="pixels">Their <see cref="ScoredImages.Pixels"/> when the caller already built (and checked) them.</param>
     public static SetMetrics Compute(ScoredImages images, PixelScoreMaps? pixels = null) => new(
         ImageMetrics.Compute(images.ImageScores, images.IsAnomalous, images.Names),
-        PixelMetricSuite.Compute(pixels ?? images.Pixels()));
+        images.HasPixelGroundTruth ? PixelMetricSuite.Compute(pixels ?? images.Pixels()) : PixelMetricValues.Undefined);
 }

@@ -15,9 +15,9 @@ public static class ValidationMonitor
         "image_auroc" => Image(validation).Auroc,
         "image_aupr" => Image(validation).Aupr,
         "image_f1max" => Image(validation).F1Max,
-        "pixel_auroc" => Pixel(validation).Auroc,
-        "pixel_aupro" => Pixel(validation).Aupro,
-        "pixel_f1max" => Pixel(validation).F1Max,
+        "pixel_auroc" => Pixel(monitor, validation).Auroc,
+        "pixel_aupro" => Pixel(monitor, validation).Aupro,
+        "pixel_f1max" => Pixel(monitor, validation).F1Max,
         _ => throw new FarmException(
             $"unknown early-stopping monitor '{monitor}' (known: {string.Join(", ", ValidationStrategySettings.Monitors)})",
             field: "conditions.validation_strategy.monitor"),
@@ -26,6 +26,9 @@ public static class ValidationMonitor
     private static ImageMetricValues Image(ScoredImages scored) =>
         ImageMetrics.Compute(scored.ImageScores, scored.IsAnomalous, scored.Names);
 
-    private static PixelMetricValues Pixel(ScoredImages scored) =>
-        PixelMetricSuite.Compute(scored.Maps, scored.Masks, scored.Width, scored.Height, scored.Names);
+    private static PixelMetricValues Pixel(string monitor, ScoredImages scored) => scored.HasPixelGroundTruth
+        ? PixelMetricSuite.Compute(scored.Pixels())
+        : throw new FarmException(
+            $"early stopping on {monitor} needs a mask for every validation image, but this dataset has anomalous " +
+            "images without masks; monitor an image metric instead", field: "conditions.validation_strategy.monitor");
 }

@@ -2,7 +2,11 @@ namespace Farm.Engine.Metrics;
 
 /// <summary>Pooled pixel metrics at one threshold; NaN where the ratio is 0/0.</summary>
 public sealed record PixelInferenceValues(
-    double Precision, double Recall, double F1, double Iou, long TruePositives, long FalsePositives, long FalseNegatives);
+    double Precision, double Recall, double F1, double Iou, long TruePositives, long FalsePositives, long FalseNegatives)
+{
+    /// <summary>Every ratio NaN and nothing counted: for images without pixel ground truth or without a pixel threshold.</summary>
+    public static PixelInferenceValues Undefined { get; } = new(double.NaN, double.NaN, double.NaN, double.NaN, 0, 0, 0);
+}
 
 /// <summary>Image metrics at one threshold; NaN where the ratio is 0/0.</summary>
 public sealed record ImageInferenceValues(

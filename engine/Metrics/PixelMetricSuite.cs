@@ -1,7 +1,11 @@
 namespace Farm.Engine.Metrics;
 
 /// <summary>Pixel-level metrics pooled over every pixel of every image; NaN marks a metric undefined for the set.</summary>
-public sealed record PixelMetricValues(double Auroc, double Aupro, double F1Max, double IouMax);
+public sealed record PixelMetricValues(double Auroc, double Aupro, double F1Max, double IouMax)
+{
+    /// <summary>Every metric NaN: for images without pixel ground truth.</summary>
+    public static PixelMetricValues Undefined { get; } = new(double.NaN, double.NaN, double.NaN, double.NaN);
+}
 
 /// <summary>
 /// Pixel-level metrics of docs/protocols.md from a single sort of the pooled scores: AUROC (ties as scikit-learn),

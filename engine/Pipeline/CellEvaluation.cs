@@ -24,7 +24,9 @@ public sealed record SubsetEvaluation(
 /// <summary>
 /// Every metric of one cell, from one set of scores: each threshold method estimates its image and pixel thresholds
 /// once on the validation images; then, for "all" and for each labelled defect category, the threshold-independent
-/// metrics and the metrics at those thresholds are computed on that subset of the test images.
+/// metrics and the metrics at those thresholds are computed on that subset of the test images. Without pixel ground
+/// truth for every validation image the pixel thresholds are NaN, and without it for every image of a test subset
+/// that subset's pixel metrics are NaN (see <see cref="ScoredImages.HasPixelGroundTruth"/>); image metrics are kept.
 /// </summary>
 public sealed record CellEvaluation(IReadOnlyList<SubsetEvaluation> Subsets)
 {
@@ -34,16 +36,16 @@ public sealed record CellEvaluation(IReadOnlyList<SubsetEvaluation> Subsets)
         IEnumerable<string> thresholdMethods,
         Func<string, ProductLabel?>? labelOf = null)
     {
-        var validationPixels = validation.Pixels();
+        var validationPixels = validation.HasPixelGroundTruth ? validation.Pixels() : null;
         var thresholds = thresholdMethods.Select(method => (
             Method: method,
             Image: ThresholdMethods.Estimate(method, validation.ImageScores, validation.IsAnomalous, validation.Names),
-            Pixel: ThresholdMethods.Estimate(method, validationPixels))).ToList();
+            Pixel: validationPixels is null ? double.NaN : ThresholdMethods.Estimate(method, validationPixels))).ToList();
 
         var subsets = DefectBreakdown.Subsets(test.Names, test.IsAnomalous, labelOf).Select(subset =>
         {
             var images = subset.DefectCategory == DefectBreakdown.All ? test : test.Subset(subset.Indices);
-            var pixels = images.Pixels();
+            var pixels = images.HasPixelGroundTruth ? images.Pixels() : null;
             return new SubsetEvaluation(
                 subset,
                 images.Count - images.AnomalousCount,
@@ -54,7 +56,9 @@ public sealed record CellEvaluation(IReadOnlyList<SubsetEvaluation> Subsets)
                     t.Image,
                     t.Pixel,
                     InferenceMetrics.AtImageThreshold(images.ImageScores, images.IsAnomalous, t.Image, images.Names),
-                    InferenceMetrics.AtPixelThreshold(pixels, t.Pixel))).ToList());
+                    pixels is null || double.IsNaN(t.Pixel)
+                        ? PixelInferenceValues.Undefined
+                        : InferenceMetrics.AtPixelThreshold(pixels, t.Pixel))).ToList());
         }).ToList();
         return new CellEvaluation(subsets);
     }

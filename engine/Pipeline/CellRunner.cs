@@ -112,7 +112,10 @@ public static class CellRunner
         }
     }
 
-    /// <summary>Scores images once; <c>alter</c>, if given, changes each decoded image and mask first (e.g. drift).</summary>
+    /// <summary>
+    /// Scores images once; <c>alter</c>, if given, changes each decoded image and mask first (e.g. drift). An anomalous
+    /// image without a mask keeps a null mask (no pixel ground truth), whatever <c>alter</c> does.
+    /// </summary>
     public static ScoredImages Score(
         IAnomalyDetector detector,
         IReadOnlyList<ImageSample> samples,
@@ -123,20 +126,27 @@ public static class CellRunner
     {
         var scores = new List<float>(samples.Count);
         var maps = new List<float[]>(samples.Count);
-        var masks = new List<bool[]>(samples.Count);
+        var masks = new List<bool[]?>(samples.Count);
         foreach (var chunk in samples.Chunk(batchSize))
         {
             cancellation.ThrowIfCancellationRequested();
-            var loaded = chunk.Select(sample =>
+            var loaded = chunk.Select((RgbImage Image, BinaryMask? Mask) (sample) =>
             {
-                var (image, mask) = MvtecDataset.ReadSample(sample);
-                return alter is null ? (Image: image, Mask: mask) : alter(sample, image, mask);
+                var (image, mask) = MvtecDataset.ReadImageAndGroundTruth(sample);
+                if (alter is null)
+                {
+                    return (image, mask);
+                }
+
+                // alter moves a mask along with its image; without one it gets an empty stand-in, dropped after.
+                var altered = alter(sample, image, mask ?? BinaryMask.Empty(image.Width, image.Height));
+                return (altered.Image, mask is null ? null : altered.Mask);
             }).ToList();
             using var batch = Preprocessing.ToBatch(loaded.Select(l => l.Image).ToList(), size);
             var scored = detector.Predict(batch);
             scores.AddRange(scored.ImageScores);
             maps.AddRange(scored.Maps);
-            masks.AddRange(loaded.Select(l => Preprocessing.ResizeMask(l.Mask, size).Pixels));
+            masks.AddRange(loaded.Select(l => l.Mask is null ? null : Preprocessing.ResizeMask(l.Mask, size).Pixels));
         }
 
         return new ScoredImages(samples.Select(s => s.RelativePath).ToList(), samples.Select(s => s.IsAnomalous).ToArray(),

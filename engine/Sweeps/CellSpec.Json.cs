@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Farm.Engine.Data.Formats;
 
 namespace Farm.Engine.Sweeps;
 
@@ -18,7 +19,7 @@ public sealed partial record CellSpec
     public string ToJson() => JsonSerializer.Serialize(new CellJson(
         SweepName, DatasetName, DatasetFormat, DatasetPath, Synthetic, Category, Condition,
         new ModelJson(Model.Name, Model.Backbone, Model.WeightsPath, Model.Options.ToDictionary()),
-        Seed, ImageSize, BatchSize, [.. Thresholds], Validation, LabelsPath, ValidationStrategy), JsonOptions);
+        Seed, ImageSize, BatchSize, [.. Thresholds], Validation, LabelsPath, Folders, ValidationStrategy), JsonOptions);
 
     public static CellSpec FromJson(string json)
     {
@@ -29,7 +30,7 @@ public sealed partial record CellSpec
             cell.Condition,
             new ModelSpec(cell.Model.Name, cell.Model.Backbone, cell.Model.WeightsPath, new OptionMap(cell.Model.Options)),
             cell.Seed, cell.ImageSize, cell.BatchSize, cell.Thresholds.ToEquatableArray(), cell.Validation,
-            cell.LabelsPath, cell.ValidationStrategy);
+            cell.LabelsPath, cell.Folders, cell.ValidationStrategy);
     }
 
     private sealed record ModelJson(string Name, string Backbone, string? WeightsPath, Dictionary<string, string> Options);
@@ -49,5 +50,6 @@ public sealed partial record CellSpec
         string[] Thresholds,
         ValidationSpec Validation,
         string? LabelsPath,
+        FolderLayout? Folders,
         ValidationStrategySettings? ValidationStrategy);
 }

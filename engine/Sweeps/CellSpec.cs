@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Farm.Engine.Data.Formats;
 
 namespace Farm.Engine.Sweeps;
 
@@ -22,6 +23,7 @@ public sealed record ConditionSpec(string Experiment, string? Parameter = null, 
 /// <summary>
 /// One unit of work: a model trained and evaluated on one category of one dataset under one condition with one seed.
 /// Every threshold method is evaluated inside the cell (the trained model is shared), giving one result row each.
+/// <see cref="Folders"/> is the layout of a <c>folder</c> dataset (null for every other format).
 /// </summary>
 public sealed partial record CellSpec(
     string SweepName,
@@ -38,6 +40,7 @@ public sealed partial record CellSpec(
     EquatableArray<string> Thresholds,
     ValidationSpec Validation,
     string? LabelsPath = null,
+    FolderLayout? Folders = null,
     ValidationStrategySettings? ValidationStrategy = null)
 {
     /// <summary>
@@ -73,6 +76,21 @@ public sealed partial record CellSpec(
                 json.WriteNumber("train", synthetic.Train);
                 json.WriteNumber("test_good", synthetic.TestGood);
                 json.WriteNumber("per_defect", synthetic.PerDefect);
+                json.WriteEndObject();
+            }
+            if (Folders is { } folders)
+            {
+                // Written only for folder datasets, so that every other cell's hash stays as it was. The layout's
+                // category is the cell's own, written below.
+                json.WriteStartObject("folders");
+                json.WriteString("normal", folders.Normal);
+                json.WriteString("abnormal", folders.Abnormal);
+                WriteNullable(json, "masks", folders.Masks);
+                WriteNullable(json, "normal_test", folders.NormalTest);
+                if (folders.NormalTest is null)
+                {
+                    json.WriteNumber("normal_test_ratio", folders.NormalTestRatio);
+                }
                 json.WriteEndObject();
             }
             json.WriteString("category", Category);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Farm.Engine.Data;
+using Farm.Engine.Data.Formats;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -81,7 +82,12 @@ public static partial class SpecLoader
         public static readonly string[] Sweep =
             ["name", "output", "image_size", "seeds", "batch_size", "datasets", "models", "thresholds", "validation",
              "conditions"];
-        public static readonly string[] Dataset = ["name", "format", "path", "categories", "synthetic", "labels"];
+        // Declared before Dataset, which includes them: static fields initialise in order.
+        public static readonly string[] FolderDataset =
+            [FolderLayout.NormalField, FolderLayout.AbnormalField, FolderLayout.MasksField, FolderLayout.NormalTestField,
+             FolderLayout.NormalTestRatioField];
+        public static readonly string[] Dataset =
+            ["name", "format", "path", "categories", "synthetic", "labels", .. FolderDataset];
         public static readonly string[] Synthetic = ["seed", "size", "train", "test_good", "per_defect"];
         public static readonly string[] Model = ["name", "backbone", "weights", "options"];
         public static readonly string[] Validation = ["anomalous", "normal", "seed"];
@@ -334,6 +340,7 @@ public static partial class SpecLoader
             {
                 throw Error(map.PathOf("path"), map.Node("path"), $"dataset folder not found: {path}");
             }
+            var folders = ReadFolderLayout(map, format, name, path);
 
             EquatableArray<string>? categories = null;
             if (map.Get("categories") is { } categoriesNode)
@@ -357,7 +364,12 @@ public static partial class SpecLoader
                     {
                         throw Error(itemPath, items[i], $"category '{category}' is listed twice");
                     }
-                    if (!generated && !Directory.Exists(Path.Combine(path, category)))
+                    if (folders is not null && category != name)
+                    {
+                        throw Error(itemPath, items[i],
+                            $"a folder dataset is one category named after the dataset: list only '{name}' or omit categories");
+                    }
+                    if (!generated && folders is null && !Directory.Exists(Path.Combine(path, category)))
                     {
                         throw Error(itemPath, items[i], $"category folder not found: {Path.Combine(path, category)}");
                     }
@@ -391,7 +403,65 @@ public static partial class SpecLoader
                 ProductLabels.Read(labels);
             }
 
-            return new DatasetSpec(name, format, path, categories, synthetic, labels);
+            return new DatasetSpec(name, format, path, categories, synthetic, labels, folders);
+        }
+
+        /// <summary>
+        /// A folder dataset's folders (relative to its path, or absolute), each checked to exist and to lie apart from
+        /// the others; null for every other format, which may not name them.
+        /// </summary>
+        private FolderLayout? ReadFolderLayout(MapReader map, string format, string name, string root)
+        {
+            if (format != DatasetFormats.Folder)
+            {
+                foreach (var key in Keys.FolderDataset)
+                {
+                    if (map.Node(key) is { } node)
+                    {
+                        throw Error(map.PathOf(key), node, $"only datasets of format {DatasetFormats.Folder} take {key}");
+                    }
+                }
+                return null;
+            }
+
+            var folders = new List<(string Field, string Path)>();
+            string? Folder(string key, bool required)
+            {
+                if ((required ? RequiredString(map, key) : OptionalString(map, key)) is not { } text)
+                {
+                    return null;
+                }
+                var folder = FolderLayout.Resolve(root, text);
+                if (!Directory.Exists(folder))
+                {
+                    throw Error(map.PathOf(key), map.Node(key), $"{key} folder not found: {folder}");
+                }
+                folders.Add((map.PathOf(key), folder));
+                return folder;
+            }
+
+            var normal = Folder(FolderLayout.NormalField, required: true)!;
+            var abnormal = Folder(FolderLayout.AbnormalField, required: true)!;
+            var masks = Folder(FolderLayout.MasksField, required: false);
+            var normalTest = Folder(FolderLayout.NormalTestField, required: false);
+            var ratio = FolderLayout.DefaultNormalTestRatio;
+            if (map.Get(FolderLayout.NormalTestRatioField) is { } ratioNode)
+            {
+                if (normalTest is not null)
+                {
+                    throw Error(map.PathOf(FolderLayout.NormalTestRatioField), ratioNode,
+                        $"applies only without {FolderLayout.NormalTestField}, whose images are the normal test images");
+                }
+                ratio = Fraction(ratioNode, map.PathOf(FolderLayout.NormalTestRatioField));
+            }
+            if (FolderLayout.FindOverlap(folders) is { } overlap)
+            {
+                var key = overlap.Second.Field[(overlap.Second.Field.LastIndexOf('.') + 1)..];
+                throw Error(overlap.Second.Field, map.Node(key),
+                    $"{overlap.Second.Path} and {overlap.First.Field} ({overlap.First.Path}) must be separate folders, " +
+                    "neither inside the other");
+            }
+            return new FolderLayout(name, normal, abnormal, masks, normalTest, ratio);
         }
 
         private SyntheticSpec ReadSynthetic(YamlNode? node, string at, ValidationSpec validation, YamlNode datasetNode)

@@ -39,7 +39,7 @@ public static class SweepPlan
                         {
                             cells.Add(new CellSpec(spec.Name, dataset.Name, dataset.Format, dataset.Path,
                                 dataset.Synthetic, category, condition, model, seed, imageSize, spec.BatchSize,
-                                spec.Thresholds, spec.Validation, dataset.Labels, strategy));
+                                spec.Thresholds, spec.Validation, dataset.Labels, dataset.Folders, strategy));
                         }
                     }
                 }

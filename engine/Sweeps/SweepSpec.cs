@@ -1,3 +1,5 @@
+using Farm.Engine.Data.Formats;
+
 namespace Farm.Engine.Sweeps;
 
 /// <summary>
@@ -25,7 +27,8 @@ public sealed record SweepSpec(
 /// <summary>
 /// A dataset of a sweep. <c>Path</c> is absolute; <c>Categories</c> lists the categories to run in spec order (null: every
 /// category found); <c>Synthetic</c> holds generator settings (defaults applied) exactly when the format is generated;
-/// <c>Labels</c> is a product-agnostic labels CSV (null: <c>labels.csv</c> in the dataset folder when it exists).
+/// <c>Labels</c> is a product-agnostic labels CSV (null: <c>labels.csv</c> in the dataset folder when it exists);
+/// <c>Folders</c> holds the folders (absolute) exactly when the format is <c>folder</c>.
 /// </summary>
 public sealed record DatasetSpec(
     string Name,
@@ -33,7 +36,8 @@ public sealed record DatasetSpec(
     string Path,
     EquatableArray<string>? Categories,
     SyntheticSpec? Synthetic,
-    string? Labels = null);
+    string? Labels = null,
+    FolderLayout? Folders = null);
 
 /// <summary>How a synthetic dataset is generated when its folder is absent. Counts are per category.</summary>
 public sealed record SyntheticSpec(int Seed = 0, int Size = 128, int Train = 24, int TestGood = 8, int PerDefect = 3);

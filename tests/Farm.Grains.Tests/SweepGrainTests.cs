@@ -198,7 +198,7 @@ public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoS
         return cells.Single(c => c.CellId == outcome.CellId).ToJson();
     }
 
-    private static async Task<SweepStatus> WaitUntilFinished(ISweepGrain grain)
+    internal static async Task<SweepStatus> WaitUntilFinished(ISweepGrain grain)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (true)

@@ -15,9 +15,11 @@ public sealed class DatasetFormatsTests : IDisposable
     [Fact]
     public void RegistryNamesEveryFormatAndSpecValidationUsesIt()
     {
-        Assert.Equal(["mvtec", "synthetic", "mpdd", "btad", "visa", "mvtec_loco"], DatasetFormats.Names);
+        Assert.Equal(["mvtec", "synthetic", "mpdd", "btad", "visa", "mvtec_loco", "folder"], DatasetFormats.Names);
         Assert.Equal(DatasetFormats.Names, Farm.Engine.Sweeps.SpecValidation.AllFormats);
-        Assert.All(DatasetFormats.Names, name => Assert.Equal(name, DatasetFormats.Get(name.ToUpperInvariant()).Name));
+        var folders = new FolderLayout("bottles", "good", "bad");
+        Assert.All(DatasetFormats.Names, name => Assert.Equal(name,
+            DatasetFormats.Get(name.ToUpperInvariant(), name == DatasetFormats.Folder ? folders : null).Name));
         var error = Assert.Throws<FarmException>(() => DatasetFormats.Get("kolektor"));
         Assert.Contains("mvtec_loco", error.Message, StringComparison.Ordinal);
     }

@@ -151,6 +151,23 @@ public sealed class MvtecDatasetTests(GeneratedDatasetFixture dataset) : IClassF
     }
 
     [Fact]
+    public void AnAnomalousImageWithoutMaskHasNoGroundTruthRatherThanAnEmptyMask()
+    {
+        var root = MakeCategory("part", trainNames: ["a.png"]);
+        var image = Path.Combine(root, "part", "test", "crack", "000.png");
+        WriteImage(image, 8, 6);
+        var sample = new ImageSample(image, "part/test/crack/000.png", IsAnomalous: true, "crack", MaskPath: null);
+
+        var (decoded, mask) = MvtecDataset.ReadImageAndGroundTruth(sample);
+
+        Assert.Equal((8, 6), (decoded.Width, decoded.Height));
+        Assert.Null(mask);
+        // ReadSample promises a mask, so it still refuses such an image.
+        var error = Assert.Throws<FarmException>(() => MvtecDataset.ReadSample(sample));
+        Assert.Equal(image, error.File);
+    }
+
+    [Fact]
     public void MissingTestFolderIsNamed()
     {
         var root = MakeCategory("part", trainNames: ["a.png"]);
