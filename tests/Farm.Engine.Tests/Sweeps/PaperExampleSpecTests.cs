@@ -45,6 +45,21 @@ public sealed partial class PaperExampleSpecTests : IDisposable
             });
     }
 
+    [Fact]
+    public void TheReadmesTableCommandsAreThoseOfTheSpecHeaders()
+    {
+        var readme = File.ReadAllText(Path.Combine(PapersFolder(), "..", "..", "README.md"));
+        var inHeaders = SpecFiles()
+            .SelectMany(file => ExampleSpecHeader.Read(File.ReadAllText(Path.Combine(PapersFolder(), file)), file).TableCommands)
+            .Select(command => command.Line)
+            .ToHashSet();
+
+        var inReadme = ReadmeCommand().Matches(readme).Select(match => match.Groups[1].Value).ToList();
+
+        Assert.NotEmpty(inReadme);
+        Assert.All(inReadme, command => Assert.Contains(command, inHeaders));
+    }
+
     [Theory]
     [MemberData(nameof(PaperSpecs))]
     public void LoadsAndPlansItsPromisedCellsWithItsPathsPointedAtTinyDatasets(string file)
@@ -201,6 +216,9 @@ public sealed partial class PaperExampleSpecTests : IDisposable
 
         throw new DirectoryNotFoundException($"no Farm.sln above {AppContext.BaseDirectory}");
     }
+
+    [GeneratedRegex("`(farm table out/[^`]+)`")]
+    private static partial Regex ReadmeCommand();
 
     [GeneratedRegex(@"^(?<key>\s*(?:-\s*)?[a-z_]+:\s*)(?<value>\S+)(?<comment>\s+#\s*edit\b.*)$")]
     private static partial Regex EditLine();
