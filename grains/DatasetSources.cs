@@ -65,6 +65,8 @@ internal static class DatasetSources
         var train = split.Train.Select(image => ToEngine(split.DatasetRoot, image)).ToList();
         var validation = split.Validation.Select(image => ToEngine(split.DatasetRoot, image)).ToList();
         var test = split.Test.Select(image => ToEngine(split.DatasetRoot, image)).ToList();
+        // A stand-in category: downstream code reads only its root and name. Its test list is validation + test even
+        // where validation normals came from the format's own folder (MVTec LOCO); the split's parts are what count.
         var category = new DatasetCategory(split.DatasetRoot, split.Category, train, validation.Concat(test).ToList());
         var engineSplit = new DataSplit(category, split.Seed, train, validation, test);
         DataSplitter.EnsureDisjoint(engineSplit);

@@ -188,7 +188,7 @@ internal static class SweepSummary
                 console.WriteLine(SummaryTable.Build(rows, new SummaryTableOptions
                 {
                     DefectCategory = null,
-                    RowColumns = ["model", "category"],
+                    RowColumns = ["model", "dataset", "category"],
                     ColumnColumns = ["defect_category"],
                 }).ToMarkdown());
             }
@@ -199,7 +199,7 @@ internal static class SweepSummary
             console.WriteLine();
             console.MarkupLine($"robustness conditions ({Markup.Escape(string.Join(", ", conditions))}) are tabled by:");
             console.WriteLine(
-                $"  farm table {status.ResultsDirectory} --rows model --cols experiment/condition_parameter");
+                $"  farm table {status.ResultsDirectory} --rows model/dataset/category --cols experiment/condition_parameter");
         }
     }
 

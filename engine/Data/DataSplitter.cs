@@ -4,9 +4,10 @@ using System.Text;
 namespace Farm.Engine.Data;
 
 /// <summary>
-/// A seeded split of one category: training images (defect-free only), a validation set (a few anomalous and some
-/// normal images taken from the test folder, as anomalib's "from_test" mode) and the remaining test images.
-/// The three are pairwise disjoint by construction and by check.
+/// A seeded split of one category: training images (defect-free only), a validation set (a few anomalous images taken
+/// from the test folder, as anomalib's "from_test" mode, and some normal ones: from the format's own validation folder
+/// where it has one, MVTec LOCO's <c>validation/good</c>, otherwise from the test folder too) and the remaining test
+/// images. The three are pairwise disjoint by construction and by check.
 /// </summary>
 public sealed record DataSplit(
     DatasetCategory Category,
@@ -21,12 +22,18 @@ public static class DataSplitter
     /// Chooses the validation images by ranking candidates on SHA-256(seed, relative path): deterministic for a seed,
     /// independent of any random-number implementation, and stable when unrelated files are added.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="validationNormal"/> (the spec's <c>validation.normal</c>) counts normal images taken from the test
+    /// folder, at least one of which must remain for testing; for a category with its own validation images
+    /// (<see cref="DatasetCategory.Validation"/>) it counts images drawn from those instead, and every normal test
+    /// image stays in test. Anomalous validation images always come from the test folder.
+    /// </remarks>
     public static DataSplit Split(DatasetCategory category, int seed, int validationAnomalous, int validationNormal)
     {
+        ArgumentNullException.ThrowIfNull(category);
         ArgumentOutOfRangeException.ThrowIfNegative(validationAnomalous);
         ArgumentOutOfRangeException.ThrowIfNegative(validationNormal);
         var anomalous = category.Test.Where(s => s.IsAnomalous).ToList();
-        var normal = category.Test.Where(s => !s.IsAnomalous).ToList();
         var where = Path.Combine(category.DatasetRoot, category.Name, "test");
         if (anomalous.Count <= validationAnomalous)
         {
@@ -35,6 +42,16 @@ public static class DataSplitter
                 "at least one must remain for testing", where, "validation.anomalous");
         }
 
+        return category.Validation is { } own
+            ? SplitWithOwnValidation(category, own, seed, anomalous, validationAnomalous, validationNormal)
+            : SplitFromTest(category, seed, anomalous, validationAnomalous, validationNormal, where);
+    }
+
+    private static DataSplit SplitFromTest(
+        DatasetCategory category, int seed, List<ImageSample> anomalous, int validationAnomalous, int validationNormal,
+        string where)
+    {
+        var normal = category.Test.Where(s => !s.IsAnomalous).ToList();
         if (normal.Count <= validationNormal)
         {
             throw new FarmException(
@@ -54,6 +71,41 @@ public static class DataSplitter
             test);
         EnsureDisjoint(split);
         return split;
+    }
+
+    /// <summary>
+    /// Normal validation images drawn from the format's own validation folder, so the test set keeps all its normal
+    /// images (MVTec LOCO's published test set); nothing has to remain in that folder, so the count may equal its size.
+    /// </summary>
+    private static DataSplit SplitWithOwnValidation(
+        DatasetCategory category, IReadOnlyList<ImageSample> own, int seed, List<ImageSample> anomalous,
+        int validationAnomalous, int validationNormal)
+    {
+        if (own.Count < validationNormal)
+        {
+            var folder = OwnValidationFolder(category, own);
+            throw new FarmException(
+                $"validation takes {validationNormal} normal images but {MvtecDataset.RelativeTo(category.DatasetRoot, folder)} " +
+                $"holds {own.Count}", folder, "validation.normal");
+        }
+
+        var normal = RankBySeed(own, seed).Take(validationNormal).ToHashSet();
+        var anomalousValidation = RankBySeed(anomalous, seed).Take(validationAnomalous).ToHashSet();
+        var split = new DataSplit(
+            category,
+            seed,
+            category.Train,
+            [.. own.Where(normal.Contains), .. category.Test.Where(anomalousValidation.Contains)],
+            [.. category.Test.Where(s => !anomalousValidation.Contains(s))]);
+        EnsureDisjoint(split);
+        return split;
+    }
+
+    /// <summary>The folder holding a category's own validation images (for errors): theirs if they share one.</summary>
+    private static string OwnValidationFolder(DatasetCategory category, IReadOnlyList<ImageSample> own)
+    {
+        var folders = own.Select(s => Path.GetDirectoryName(s.ImagePath)!).Distinct(StringComparer.Ordinal).ToList();
+        return folders.Count == 1 ? folders[0] : Path.Combine(category.DatasetRoot, category.Name);
     }
 
     /// <summary>Throws if any image is in two parts of the split, or if training holds an anomalous image.</summary>

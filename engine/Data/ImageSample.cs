@@ -16,7 +16,8 @@ public sealed record ImageSample(
 /// <summary>
 /// One category (product) of a dataset: its defect-free training images and its test images. <see cref="Validation"/>
 /// holds a format's own defect-free validation images (MVTec LOCO's <c>validation/good</c>); it is null for formats
-/// without them, and the seeded splitter draws validation images from <see cref="Test"/> either way.
+/// without them. The seeded splitter draws normal validation images from it where present (from <see cref="Test"/>
+/// otherwise) and anomalous ones from <see cref="Test"/> always.
 /// </summary>
 public sealed record DatasetCategory(
     string DatasetRoot,

@@ -91,6 +91,11 @@ public static class MvtecDataset
             var folder = Path.Combine(categoryFolder, validationFolder);
             RequireFolder(folder, "validation folder not found");
             validation = ImageIo.ListImages(folder).Select(path => NormalSample(fullRoot, path)).ToList();
+            if (validation.Count == 0)
+            {
+                // The splitter draws validation.normal images from here; an empty folder is a broken dataset.
+                throw new FarmException("validation folder holds no images (png, jpg, jpeg, bmp)", folder);
+            }
         }
 
         foreach (var sample in train.Concat(test).Concat(validation ?? []))

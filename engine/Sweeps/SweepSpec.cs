@@ -51,5 +51,9 @@ public sealed record ModelSpec(string Name, string Backbone, string? WeightsPath
     public const string DefaultBackbone = "resnet18";
 }
 
-/// <summary>Images moved from each category's test split into its validation split (seeded, disjoint from test).</summary>
+/// <summary>
+/// Each category's validation split (seeded, disjoint from test): <c>Anomalous</c> images moved from its test split, and
+/// <c>Normal</c> images drawn from the format's own validation folder where it has one (MVTec LOCO's
+/// <c>validation/good</c>; the test split then keeps every normal image), moved from its test split otherwise.
+/// </summary>
 public sealed record ValidationSpec(int Anomalous = 2, int Normal = 2, int Seed = 0);

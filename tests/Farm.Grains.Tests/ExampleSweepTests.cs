@@ -2,12 +2,14 @@ using System.Text.RegularExpressions;
 using Farm.Engine.Results;
 using Farm.Engine.Sweeps;
 using Farm.GrainInterfaces;
+using Farm.Tests.Shared;
 
 namespace Farm.Grains.Tests;
 
 /// <summary>
 /// Every example spec, shrunk to tiny images, one seed and a few images, runs on the cluster and lands exactly the
-/// cells its plan names, each with one "all" row per threshold method.
+/// cells its plan names, each with one "all" row per threshold method, and the table commands of its header build
+/// from those results.
 /// </summary>
 public partial class ExampleSweepTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoSiloClusterFixture>
 {
@@ -46,11 +48,48 @@ public partial class ExampleSweepTests(TwoSiloClusterFixture fixture) : IClassFi
             Assert.All(rows, r => Assert.Equal(
                 planned.Single(c => c.CellId == r.CellId).Condition,
                 new ConditionSpec(r.Experiment, r.ConditionParameter, r.ConditionSeed)));
+
+            // Every table command of the header builds its table from these results, with a value in every cell.
+            var everyRow = ResultsParquet.ReadAll(status.ResultsDirectory);
+            foreach (var command in ExampleSpecHeader.Read(yaml, example).TableCommands)
+            {
+                var table = SummaryTable.Build(everyRow, command.Options);
+                Assert.True(table.RowKeys.Count > 0 && table.ColumnKeys.Count > 0, $"{example}: '{command.Line}' gives an empty table");
+                Assert.All(
+                    table.RowKeys.SelectMany(row => table.ColumnKeys.Select(column => table[row, column])).OfType<SummaryCell>(),
+                    cell => Assert.True(cell.Count > 0, $"{example}: '{command.Line}' has a cell without a value"));
+            }
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The header of each example promises its cells per category (the generator's two products here) and gives
+    /// <c>farm table</c> commands over its own results folder that only use the spec's threshold methods.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void HeaderPromisesTheExamplesPlanAndItsOwnTables(string example)
+    {
+        var path = Path.Combine(ExamplesFolder(), example);
+        var spec = SpecLoader.Load(path);
+        var header = ExampleSpecHeader.Read(File.ReadAllText(path), example);
+
+        var planned = SweepPlan.Expand(spec, _ => ["widget", "fabric"]);
+
+        Assert.All(planned.GroupBy(c => (c.DatasetName, c.Category)), cells => Assert.Equal(header.CellsPerCategory, cells.Count()));
+        Assert.Equal(2 * header.CellsPerCategory, planned.Count);
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(ExamplesFolder())!, "out"), spec.Output);
+        Assert.NotEmpty(header.TableCommands);
+        Assert.All(header.TableCommands, command =>
+        {
+            Assert.Equal($"out/{spec.Name}", command.ResultsFolder);
+            Assert.True(command.Options.ThresholdMethod is null || spec.Thresholds.Contains(command.Options.ThresholdMethod),
+                $"'{command.Line}' filters on a threshold method the spec does not run");
+        });
     }
 
     /// <summary>The example's structure with tiny numbers: 48-px images, one seed, a handful of images.</summary>
