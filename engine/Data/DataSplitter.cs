@@ -34,7 +34,9 @@ public static class DataSplitter
         ArgumentOutOfRangeException.ThrowIfNegative(validationAnomalous);
         ArgumentOutOfRangeException.ThrowIfNegative(validationNormal);
         var anomalous = category.Test.Where(s => s.IsAnomalous).ToList();
-        var where = Path.Combine(category.DatasetRoot, category.Name, "test");
+        // The MVTec-style test folder when there is one; a folder dataset has no such folder, so name its root.
+        var testFolder = Path.Combine(category.DatasetRoot, category.Name, "test");
+        var where = Directory.Exists(testFolder) ? testFolder : category.DatasetRoot;
         if (anomalous.Count <= validationAnomalous)
         {
             throw new FarmException(
