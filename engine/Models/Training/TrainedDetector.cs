@@ -13,6 +13,7 @@ public abstract class TrainedDetector : ITrainableDetector
     public const string EpochsSetting = "epochs";
 
     private readonly List<double> epochLosses = [];
+    private bool trained;
 
     /// <param name="name">The registry name (errors name it).</param>
     /// <param name="options">The cell's model options.</param>
@@ -101,6 +102,7 @@ public abstract class TrainedDetector : ITrainableDetector
                 epochLosses.Add(sum / batches);
                 OnEpochEnd(epoch);
                 SetTraining(false);
+                trained = true;
                 if (afterEpoch is not null && !afterEpoch(epoch))
                 {
                     return epoch;
@@ -139,6 +141,10 @@ public abstract class TrainedDetector : ITrainableDetector
 
     public ScoredBatch Predict(Tensor batch)
     {
+        if (!trained)
+        {
+            throw new InvalidOperationException($"{Name} must be trained (Fit or Train) before Predict");
+        }
         DetectorBatches.RequireImageBatch(batch, ImageSize);
         SetTraining(false);
         using var scope = NewDisposeScope();
@@ -153,6 +159,7 @@ public abstract class TrainedDetector : ITrainableDetector
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         checkpoint.RestoreInto(TrainedModule);
+        trained = true;
     }
 
     public void Dispose()
