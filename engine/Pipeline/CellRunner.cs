@@ -63,7 +63,8 @@ public static class CellRunner
     /// <summary>
     /// Fits a feature model in one pass, or trains a trainable one: for its full epoch count, or under the
     /// validation-strategy experiment's early stopping, which scores the validation split after every epoch and ends
-    /// on the weights of the best one. Training images come in a seeded order that changes every epoch.
+    /// on the weights of the best one. Training images come in a seeded order that changes every epoch, decoded once and
+    /// kept in memory when they fit (<see cref="TrainingImageCache"/>).
     /// </summary>
     private static TrainingOutcome Fit(IAnomalyDetector detector, CellSpec cell, DataSplit split, CancellationToken cancellation)
     {
@@ -74,8 +75,18 @@ public static class CellRunner
             return TrainingOutcome.OnePass;
         }
 
-        IEnumerable<TorchSharp.torch.Tensor> EpochBatches(int epoch) => ImageBatches.Preprocessed(
-            ImageBatches.EpochOrder(trainPaths, cell.Seed, epoch), cell.ImageSize, cell.BatchSize, cancellation);
+        // Decoded once when they fit in memory; the seeded epoch order is the same either way.
+        using var cache = TrainingImageCache.BytesFor(trainPaths.Count, cell.ImageSize) <= TrainingImageCache.MaxBytes
+            ? TrainingImageCache.Load(trainPaths, cell.ImageSize, cell.BatchSize, cancellation)
+            : null;
+        var indices = Enumerable.Range(0, trainPaths.Count).ToList();
+        IEnumerable<TorchSharp.torch.Tensor> EpochBatches(int epoch)
+        {
+            var order = ImageBatches.EpochOrder(indices, cell.Seed, epoch);
+            return cache is not null
+                ? cache.Batches(order, cell.BatchSize, cancellation)
+                : ImageBatches.Preprocessed([.. order.Select(i => trainPaths[i])], cell.ImageSize, cell.BatchSize, cancellation);
+        }
 
         if (cell.Condition.Parameter != ConditionsSpec.EarlyStopping || cell.ValidationStrategy is not { } strategy)
         {

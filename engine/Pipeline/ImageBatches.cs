@@ -25,9 +25,9 @@ internal static class ImageBatches
     /// The training images in the order of one epoch: a Fisher–Yates shuffle seeded by (run seed, epoch), so every
     /// epoch sees another order and two runs with one seed see the same orders (as a seeded DataLoader with shuffle).
     /// </summary>
-    public static IReadOnlyList<string> EpochOrder(IReadOnlyList<string> imagePaths, int seed, int epoch)
+    public static IReadOnlyList<T> EpochOrder<T>(IReadOnlyList<T> items, int seed, int epoch)
     {
-        var order = imagePaths.ToArray();
+        var order = items.ToArray();
         var random = new SplitMix64(SplitMix64.Hash(FormattableString.Invariant($"epoch-order\n{seed}\n{epoch}")));
         for (var i = order.Length - 1; i > 0; i--)
         {
