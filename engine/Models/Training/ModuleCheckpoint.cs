@@ -23,7 +23,9 @@ public sealed class ModuleCheckpoint : IDisposable
         var copy = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, tensor) in module.state_dict())
         {
-            copy[name] = tensor.detach().clone().DetachFromDisposeScope();
+            // The detached view is disposed at once; only the copy is kept.
+            using var detached = tensor.detach();
+            copy[name] = detached.clone().DetachFromDisposeScope();
         }
         return new ModuleCheckpoint(copy);
     }
