@@ -129,7 +129,9 @@ public abstract class TrainedDetector : ITrainableDetector
         {
             foreach (var batch in normalBatches)
             {
-                kept.Add(batch.detach().clone().DetachFromDisposeScope());
+                // detach() makes a tensor of its own: disposed here, so that Fit leaves no live tensor behind.
+                using var detached = batch.detach();
+                kept.Add(detached.clone().DetachFromDisposeScope());
             }
             Train(_ => kept);
         }
