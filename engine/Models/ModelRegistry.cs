@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Farm.Engine.Models.FastFlow;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
 
@@ -16,6 +17,7 @@ public static class ModelRegistry
         new(StringComparer.OrdinalIgnoreCase)
         {
             [PadimDetector.ModelName] = new(options => new PadimDetector(options), Trains: false),
+            [FastFlowDetector.ModelName] = new(options => new FastFlowDetector(options), Trains: true),
             [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false),
         };
 
