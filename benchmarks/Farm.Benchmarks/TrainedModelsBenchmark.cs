@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Farm.Engine.Backbones;
 using Farm.Engine.Models;
+using Farm.Engine.Models.Cflow;
 using Farm.Engine.Models.FastFlow;
 using Farm.Engine.Models.Training;
 using static TorchSharp.torch;
@@ -20,7 +21,7 @@ internal static class TrainedModelsBenchmark
     public const string ChildCommand = "trained-run";
 
     public const string Usage =
-        "usage: Farm.Benchmarks trained [--size 256] [--train 16] [--test 16] [--batch 8] [--epochs 3] [--models fastflow]\n"
+        "usage: Farm.Benchmarks trained [--size 256] [--train 16] [--test 16] [--batch 8] [--epochs 3] [--models fastflow,cflow]\n"
         + "                              [--backbones resnet18] [--runs 1] [--no-python] [--python /usr/bin/python3]";
 
     private const int Seed = 0;
@@ -158,6 +159,7 @@ internal static class TrainedModelsBenchmark
     private static nn.Module TrainedState(TrainedDetector detector) => detector switch
     {
         FastFlowDetector fastFlow => fastFlow.Model,
+        CflowDetector cflow => cflow.Model,
         _ => throw new InvalidOperationException($"no trained module known for {detector.Name}"),
     };
 

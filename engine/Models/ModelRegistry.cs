@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Farm.Engine.Models.Cflow;
 using Farm.Engine.Models.FastFlow;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
@@ -18,6 +19,7 @@ public static class ModelRegistry
         {
             [PadimDetector.ModelName] = new(options => new PadimDetector(options), Trains: false),
             [FastFlowDetector.ModelName] = new(options => new FastFlowDetector(options), Trains: true),
+            [CflowDetector.ModelName] = new(options => new CflowDetector(options), Trains: true),
             [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false),
         };
 
