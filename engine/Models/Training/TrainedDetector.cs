@@ -129,7 +129,9 @@ public abstract class TrainedDetector : ITrainableDetector
         {
             foreach (var batch in normalBatches)
             {
-                kept.Add(batch.detach().clone().DetachFromDisposeScope());
+                // The detached view is a tensor of its own: dispose it, or every Fit leaks one per batch.
+                using var detached = batch.detach();
+                kept.Add(detached.clone().DetachFromDisposeScope());
             }
             Train(_ => kept);
         }
