@@ -3,6 +3,7 @@ using Farm.Engine.Models.Cflow;
 using Farm.Engine.Models.FastFlow;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
+using Farm.Engine.Models.Vae;
 
 namespace Farm.Engine.Models;
 
@@ -21,6 +22,7 @@ public static class ModelRegistry
             [FastFlowDetector.ModelName] = new(options => new FastFlowDetector(options), Trains: true),
             [CflowDetector.ModelName] = new(options => new CflowDetector(options), Trains: true),
             [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false),
+            [VaeDetector.ModelName] = new(options => new VaeDetector(options), Trains: true),
         };
 
     /// <summary>The models Farm ships (not the ones registered at run time).</summary>

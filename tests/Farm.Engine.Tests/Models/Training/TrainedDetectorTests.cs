@@ -35,6 +35,23 @@ public class TrainedDetectorTests
     }
 
     [Fact]
+    public void FitLeavesNoTensorBehind()
+    {
+        using var train = TensorTestSupport.Randn(27, 6, 3, 32, 32);
+        using var detector = Create(epochs: 2);
+        var batches = new[] { train[..3], train[3..] };
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        detector.Fit(batches);
+
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        foreach (var batch in batches)
+        {
+            batch.Dispose();
+        }
+    }
+
+    [Fact]
     public void FitTrainsTheFullCountAndMatchesTrainOnTheSameBatches()
     {
         using var train = TensorTestSupport.Randn(22, 6, 3, 32, 32);
