@@ -90,7 +90,7 @@ internal static class TrainedModelsBenchmark
             }
 
             Console.WriteLine();
-            Console.WriteLine($"date {DateTime.UtcNow:yyyy-MM-dd}; torch threads {threads} on both sides; epoch s = mean of the epochs after the first");
+            Console.WriteLine($"date {DateTime.UtcNow:yyyy-MM-dd}; torch threads {threads} on both sides; epoch s = median of the epochs after the first");
             Console.WriteLine("| model | backbone | Farm first epoch s | Farm epoch s | Farm predict img/s | PyTorch first epoch s | PyTorch epoch s | PyTorch predict img/s | Farm/PyTorch (epoch) | Farm peak RSS | PyTorch peak RSS |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.ForEach(Console.WriteLine);
@@ -143,10 +143,17 @@ internal static class TrainedModelsBenchmark
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
         {
             ["first_epoch_s"] = epochSeconds[0],
-            ["epoch_s"] = epochSeconds.Count > 1 ? epochSeconds.Skip(1).Average() : epochSeconds[0],
+            ["epoch_s"] = Median(epochSeconds.Count > 1 ? epochSeconds.Skip(1).ToList() : epochSeconds),
             ["predict_s"] = predict, ["images"] = test.shape[0], ["threads"] = get_num_threads(), ["peak_rss_mb"] = PeakRssMiB(),
         }));
         return 0;
+    }
+
+    /// <summary>The steady state: libtorch's first few steps (allocations, kernel set-up) run several times slower.</summary>
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static ModelOptions Options(int size, string backbone, string weights, int epochs) =>

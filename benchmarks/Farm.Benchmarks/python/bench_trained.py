@@ -3,10 +3,11 @@ and initial weights Farm times. The model is the tests' reference implementation
 sides time what the parity test compares.
 
 usage: bench_trained.py MODEL BACKBONE WEIGHTS DATA INITIAL BATCH EPOCHS THREADS
-Prints one JSON line: first_epoch_s, epoch_s (mean of the epochs after the first), predict_s, images, threads, peak_rss_mb.
+Prints one JSON line: first_epoch_s, epoch_s (median of the epochs after the first), predict_s, images, threads, peak_rss_mb.
 """
 import json
 import resource
+import statistics
 import sys
 import time
 
@@ -61,7 +62,7 @@ def main():
             torch.stack(maps, -1).mean(-1).amax(dim=(1, 2, 3))
     predict = time.perf_counter() - start
     print(json.dumps({
-        "first_epoch_s": times[0], "epoch_s": sum(times[1:]) / len(times[1:]) if len(times) > 1 else times[0],
+        "first_epoch_s": times[0], "epoch_s": statistics.median(times[1:] if len(times) > 1 else times),
         "predict_s": predict, "images": test.shape[0], "threads": torch.get_num_threads(),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
