@@ -13,16 +13,19 @@ namespace Farm.Engine.Models;
 /// </summary>
 public static class ModelRegistry
 {
-    private sealed record Entry(Func<ModelOptions, IAnomalyDetector> Factory, bool Trains);
+    /// <param name="Factory">Builds a detector from a cell's options.</param>
+    /// <param name="Trains">Whether the model trains over epochs.</param>
+    /// <param name="SettingKeys">The <c>options</c> keys the model reads (specs are checked against them); null: undeclared.</param>
+    private sealed record Entry(Func<ModelOptions, IAnomalyDetector> Factory, bool Trains, IReadOnlyList<string>? SettingKeys = null);
 
     private static readonly ConcurrentDictionary<string, Entry> Factories =
         new(StringComparer.OrdinalIgnoreCase)
         {
-            [PadimDetector.ModelName] = new(options => new PadimDetector(options), Trains: false),
-            [FastFlowDetector.ModelName] = new(options => new FastFlowDetector(options), Trains: true),
-            [CflowDetector.ModelName] = new(options => new CflowDetector(options), Trains: true),
-            [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false),
-            [VaeDetector.ModelName] = new(options => new VaeDetector(options), Trains: true),
+            [PadimDetector.ModelName] = new(options => new PadimDetector(options), Trains: false, PadimDetector.SettingKeys),
+            [FastFlowDetector.ModelName] = new(options => new FastFlowDetector(options), Trains: true, FastFlowDetector.SettingKeys),
+            [CflowDetector.ModelName] = new(options => new CflowDetector(options), Trains: true, CflowDetector.SettingKeys),
+            [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false, PatchCoreDetector.SettingKeys),
+            [VaeDetector.ModelName] = new(options => new VaeDetector(options), Trains: true, VaeDetector.SettingKeys),
         };
 
     /// <summary>The models Farm ships (not the ones registered at run time).</summary>
@@ -38,13 +41,19 @@ public static class ModelRegistry
     /// </summary>
     public static bool Trains(string name) => Factories.TryGetValue(name, out var entry) && entry.Trains;
 
+    /// <summary>The settings a model reads from a spec's <c>options</c>; null for unknown names or undeclared settings.</summary>
+    public static IReadOnlyList<string>? SettingKeys(string name) =>
+        Factories.TryGetValue(name, out var entry) ? entry.SettingKeys : null;
+
     /// <summary>Adds a model under a new name (a plug-in, or an instrumented model in tests).</summary>
     /// <param name="name">The name specs use.</param>
     /// <param name="factory">Builds a detector; it must return an <see cref="ITrainableDetector"/> when <paramref name="trains"/>.</param>
     /// <param name="trains">Whether the model trains over epochs.</param>
-    public static void Register(string name, Func<ModelOptions, IAnomalyDetector> factory, bool trains = false)
+    /// <param name="settingKeys">The option keys the model reads, so that specs naming others fail at load; null skips the check.</param>
+    public static void Register(string name, Func<ModelOptions, IAnomalyDetector> factory, bool trains = false,
+        IReadOnlyList<string>? settingKeys = null)
     {
-        if (!Factories.TryAdd(name, new Entry(factory, trains)))
+        if (!Factories.TryAdd(name, new Entry(factory, trains, settingKeys)))
         {
             throw new ArgumentException($"a model named '{name}' is already registered", nameof(name));
         }

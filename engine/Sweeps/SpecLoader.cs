@@ -523,7 +523,9 @@ public static partial class SpecLoader
             var map = Map(node, at, Keys.Model);
             var name = Canonical(RequiredString(map, "name"), known.Models, "model", map.PathOf("name"),
                 map.Node("name"));
-            var backbone = OptionalString(map, "backbone") ?? ModelSpec.DefaultBackbone;
+            var backbone = OptionalString(map, "backbone") is { } backboneText
+                ? Canonical(backboneText, known.KnownBackbones, "backbone", map.PathOf("backbone"), map.Node("backbone"))
+                : ModelSpec.DefaultBackbone;
             string? weights = null;
             if (OptionalString(map, "weights") is { } weightsText)
             {
@@ -555,7 +557,14 @@ public static partial class SpecLoader
                     {
                         throw Error(valuePath, valueNode, "needs a value (a string or a number)");
                     }
-                    entries.Add(new(key, String(valueNode, valuePath)));
+                    var value = String(valueNode, valuePath);
+                    // A misspelt setting would otherwise fail every cell of the model once the sweep runs.
+                    if (known.SettingsOf(name) is { } settings && !settings.Contains(key, StringComparer.Ordinal))
+                    {
+                        var hint = Closest(key, settings) is { } near ? $"did you mean '{near}'? " : "";
+                        throw Error(valuePath, keyNode, $"unknown {name} setting '{key}'; {hint}known: {string.Join(", ", settings)}");
+                    }
+                    entries.Add(new(key, value));
                 }
                 options = new OptionMap(entries);
             }

@@ -14,8 +14,16 @@ public sealed record SpecValidation(
     IReadOnlyCollection<string> Formats,
     IReadOnlyCollection<string> GeneratedFormats,
     IReadOnlyCollection<string> ThresholdsNeedingAnomalies,
-    IReadOnlyCollection<string>? Experiments = null)
+    IReadOnlyCollection<string>? Experiments = null,
+    IReadOnlyCollection<string>? Backbones = null,
+    Func<string, IReadOnlyList<string>?>? ModelSettings = null)
 {
+    /// <summary>Backbones the registry builds (<see cref="Backbones.BackboneRegistry"/>).</summary>
+    public IReadOnlyCollection<string> KnownBackbones => Backbones ?? Farm.Engine.Backbones.BackboneRegistry.Names;
+
+    /// <summary>The option keys a model reads; null when the model declares none (then options are not checked).</summary>
+    public IReadOnlyList<string>? SettingsOf(string model) => (ModelSettings ?? ModelRegistry.SettingKeys)(model);
+
     /// <summary>Robustness experiments the engine can apply (<see cref="Pipeline.CellRunner.SupportedExperiments"/>).</summary>
     public IReadOnlyCollection<string> KnownExperiments => Experiments ?? Pipeline.CellRunner.SupportedExperiments;
 

@@ -92,13 +92,14 @@ public partial class ExampleSweepTests(TwoSiloClusterFixture fixture) : IClassFi
         });
     }
 
-    /// <summary>The example's structure with tiny numbers: 48-px images, one seed, a handful of images.</summary>
+    /// <summary>The example's structure with tiny numbers: 48-px images, one seed, a handful of images, two epochs.</summary>
     private static string Shrink(string yaml)
     {
         yaml = yaml.Replace("../.farm-data/synthetic", "data").Replace("../out", "out");
         yaml = ImageSize().Replace(yaml, "image_size: 48");
         yaml = Synthetic().Replace(yaml, "synthetic: { seed: 0, size: 48, train: 8, test_good: 5, per_defect: 3 }");
         yaml = TopSeeds().Replace(yaml, "seeds: [0]");
+        yaml = Epochs().Replace(yaml, "epochs: 2");
         yaml = yaml.Replace("resolution: [128, 512]", "resolution: [32]");
         yaml = yaml.Replace("drift: { seeds: [0, 1, 2] }", "drift: { seeds: [1] }");
         return yaml.Replace("rates: [0.04, 0.08, 0.16], seeds: [0, 1, 2]", "rates: [0.25], seeds: [2]");
@@ -119,6 +120,9 @@ public partial class ExampleSweepTests(TwoSiloClusterFixture fixture) : IClassFi
 
     [GeneratedRegex(@"(?m)^image_size: \d+")]
     private static partial Regex ImageSize();
+
+    [GeneratedRegex(@"\bepochs: \d+")]
+    private static partial Regex Epochs();
 
     [GeneratedRegex(@"synthetic: \{[^}]*\}")]
     private static partial Regex Synthetic();

@@ -147,4 +147,17 @@ public class RegisteredModelTests
             batch.Dispose();
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void SettingsAreDeclaredAndAnUndeclaredOneIsRefused(string model)
+    {
+        var settings = ModelRegistry.SettingKeys(model);
+
+        Assert.NotNull(settings);
+        Assert.Equal(ModelRegistry.Trains(model), settings.Contains(Farm.Engine.Models.Training.TrainedDetector.EpochsSetting));
+        var error = Assert.Throws<FarmException>(() => ModelRegistry.Create(model, new ModelOptions(32, 0,
+            Options: new Dictionary<string, string> { ["no_such_setting"] = "1" })));
+        Assert.Equal("no_such_setting", error.Field);
+    }
 }

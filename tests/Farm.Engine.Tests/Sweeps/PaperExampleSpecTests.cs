@@ -1,8 +1,7 @@
 using System.Text.RegularExpressions;
 using Farm.Engine.Backbones;
 using Farm.Engine.Data.Formats;
-using Farm.Engine.Models.Padim;
-using Farm.Engine.Models.PatchCore;
+using Farm.Engine.Models;
 using Farm.Engine.Results;
 using Farm.Engine.Sweeps;
 using Farm.Engine.Tests.Data;
@@ -18,12 +17,6 @@ namespace Farm.Engine.Tests.Sweeps;
 /// </summary>
 public sealed partial class PaperExampleSpecTests : IDisposable
 {
-    private static readonly Dictionary<string, IReadOnlyList<string>> ModelSettings = new()
-    {
-        [PadimDetector.ModelName] = PadimDetector.SettingKeys,
-        [PatchCoreDetector.ModelName] = PatchCoreDetector.SettingKeys,
-    };
-
     // DatasetLayouts.Generate writes the synthetic generator's two products in every format.
     private const int SyntheticProducts = 2;
 
@@ -96,7 +89,9 @@ public sealed partial class PaperExampleSpecTests : IDisposable
         Assert.All(spec.Models, model =>
         {
             Assert.True(BackboneRegistry.Contains(model.Backbone), $"{file}: unknown backbone {model.Backbone}");
-            Assert.Subset(ModelSettings[model.Name].ToHashSet(), model.Options.Select(option => option.Key).ToHashSet());
+            var settings = ModelRegistry.SettingKeys(model.Name);
+            Assert.NotNull(settings);
+            Assert.Subset(settings.ToHashSet(), model.Options.Select(option => option.Key).ToHashSet());
         });
 
         // Each table command builds from rows shaped like the plan's results: valid names, and no table cell that

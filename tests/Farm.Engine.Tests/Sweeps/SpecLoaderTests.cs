@@ -5,7 +5,8 @@ namespace Farm.Engine.Tests.Sweeps;
 public class SpecLoaderTests
 {
     // The model registry is empty on this branch; specs are checked against these names instead.
-    internal static readonly SpecValidation Known = SpecValidation.Default with { Models = ["padim", "patchcore"] };
+    /// <summary>The grammar under test: model options are not checked against the models' settings here.</summary>
+    internal static readonly SpecValidation Known = SpecValidation.Default with { Models = ["padim", "patchcore"], ModelSettings = _ => null };
 
     private const string File = "sweeps/bad.yaml";
 
@@ -150,6 +151,22 @@ public class SpecLoaderTests
         Assert.Equal("models[1].name", ex.Field);
         Assert.Equal($"{File}: models[1].name: unknown model 'padimm'; did you mean 'padim'? known: padim, patchcore " +
             "(line 6, column 13)", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("\n    backbone: resnet19", "models[0].backbone", "unknown backbone 'resnet19'; did you mean 'resnet18'?")]
+    [InlineData("\n    options: { n_feature: 10 }", "models[0].options.n_feature",
+        "unknown padim setting 'n_feature'; did you mean 'n_features'? known: layers, n_features, covariance_eps, accumulator")]
+    public void BackbonesAndModelSettingsAreCheckedBeforeAnythingRuns(string modelLines, string field, string expected)
+    {
+        var registry = SpecValidation.Default with { Models = ["padim", "patchcore"] };
+
+        var ex = Assert.Throws<FarmException>(() => SpecLoader.Parse("name: a\n" + MinimalTail + modelLines, File, registry));
+
+        Assert.Equal(field, ex.Field);
+        Assert.Contains(expected, ex.Message);
+        // Declared settings pass.
+        SpecLoader.Parse("name: a\n" + MinimalTail + "\n    options: { n_features: 10 }", File, registry);
     }
 
     public static TheoryData<string, string, string> Errors => new()
