@@ -129,7 +129,9 @@ public abstract class TrainedDetector : ITrainableDetector
         {
             foreach (var batch in normalBatches)
             {
-                kept.Add(batch.detach().clone().DetachFromDisposeScope());
+                // The detached view is disposed at once: only the copy outlives the loop (counted live tensors stay flat).
+                using var detached = batch.detach();
+                kept.Add(detached.clone().DetachFromDisposeScope());
             }
             Train(_ => kept);
         }
