@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
+using Farm.Engine.Models.ReverseDistillation;
 
 namespace Farm.Engine.Models;
 
@@ -17,6 +18,7 @@ public static class ModelRegistry
         {
             [PadimDetector.ModelName] = new(options => new PadimDetector(options), Trains: false),
             [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false),
+            [ReverseDistillationDetector.ModelName] = new(options => new ReverseDistillationDetector(options), Trains: true),
         };
 
     /// <summary>The models Farm ships (not the ones registered at run time).</summary>
