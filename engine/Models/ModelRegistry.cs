@@ -3,6 +3,7 @@ using Farm.Engine.Models.Cflow;
 using Farm.Engine.Models.FastFlow;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
+using Farm.Engine.Models.ReverseDistillation;
 using Farm.Engine.Models.Vae;
 
 namespace Farm.Engine.Models;
@@ -26,6 +27,7 @@ public static class ModelRegistry
             [CflowDetector.ModelName] = new(options => new CflowDetector(options), Trains: true, CflowDetector.SettingKeys),
             [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false, PatchCoreDetector.SettingKeys),
             [VaeDetector.ModelName] = new(options => new VaeDetector(options), Trains: true, VaeDetector.SettingKeys),
+            [ReverseDistillationDetector.ModelName] = new(options => new ReverseDistillationDetector(options), Trains: true, ReverseDistillationDetector.SettingKeys),
         };
 
     /// <summary>The models Farm ships (not the ones registered at run time).</summary>
