@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Farm.Engine.Models.Draem;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
 using Farm.Engine.Models.Vae;
@@ -16,6 +17,7 @@ public static class ModelRegistry
     private static readonly ConcurrentDictionary<string, Entry> Factories =
         new(StringComparer.OrdinalIgnoreCase)
         {
+            [DraemDetector.ModelName] = new(options => new DraemDetector(options), Trains: true),
             [PadimDetector.ModelName] = new(options => new PadimDetector(options), Trains: false),
             [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false),
             [VaeDetector.ModelName] = new(options => new VaeDetector(options), Trains: true),
