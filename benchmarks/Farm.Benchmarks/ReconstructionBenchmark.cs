@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Farm.Engine.Backbones;
 using Farm.Engine.Models;
+using Farm.Engine.Models.Draem;
 using Farm.Engine.Models.Training;
 using Farm.Engine.Models.Vae;
 using static TorchSharp.torch;
@@ -14,12 +15,13 @@ namespace Farm.Benchmarks;
 /// and images per second when predicting, at the model's defaults, on seeded standard-normal inputs ("preprocessed"
 /// images: throughput does not depend on content). Where a plain PyTorch reference exists (python/bench_recon.py on
 /// Debian's torch, the same initial weights and inputs, the same thread count), the same epochs and predictions are
-/// timed there in the same run. Farm runs in this process; the first epoch is reported apart (allocation, warm-up).
+/// timed there in the same run (DRAEM has none: its parity is checked on its components only). Farm runs in this
+/// process; the first epoch is reported apart (allocation, warm-up).
 /// </summary>
 internal static class ReconstructionBenchmark
 {
     public const string Usage =
-        "usage: Farm.Benchmarks recon [--models vae] [--size 256] [--train 16] [--test 16] [--batch 8] [--epochs 3]\n"
+        "usage: Farm.Benchmarks recon [--models vae,draem] [--size 256] [--train 16] [--test 16] [--batch 8] [--epochs 3]\n"
         + "                            [--no-python] [--python /usr/bin/python3]";
 
     private const int Seed = 0;
@@ -155,7 +157,7 @@ internal static class ReconstructionBenchmark
 
     private static BenchmarkOptions? ParseOptions(string[] args)
     {
-        var options = new BenchmarkOptions(256, 16, 16, 8, 3, [VaeDetector.ModelName], "/usr/bin/python3");
+        var options = new BenchmarkOptions(256, 16, 16, 8, 3, [VaeDetector.ModelName, DraemDetector.ModelName], "/usr/bin/python3");
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;

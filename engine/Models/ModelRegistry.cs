@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Farm.Engine.Models.Cflow;
+using Farm.Engine.Models.Draem;
 using Farm.Engine.Models.FastFlow;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
@@ -22,6 +23,7 @@ public static class ModelRegistry
     private static readonly ConcurrentDictionary<string, Entry> Factories =
         new(StringComparer.OrdinalIgnoreCase)
         {
+            [DraemDetector.ModelName] = new(options => new DraemDetector(options), Trains: true, DraemDetector.SettingKeys),
             [PadimDetector.ModelName] = new(options => new PadimDetector(options), Trains: false, PadimDetector.SettingKeys),
             [FastFlowDetector.ModelName] = new(options => new FastFlowDetector(options), Trains: true, FastFlowDetector.SettingKeys),
             [CflowDetector.ModelName] = new(options => new CflowDetector(options), Trains: true, CflowDetector.SettingKeys),
