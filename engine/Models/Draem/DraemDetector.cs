@@ -48,6 +48,7 @@ public sealed class DraemDetector : TrainedDetector
     private readonly AnomalySimulator simulator;
     private Generator? augmentation;
     private optim.Optimizer? optimizer;
+    private double currentLearningRate;
 
     public DraemDetector(ModelOptions options)
         : this(options, new OptionReader(ModelName, options, SettingKeys))
@@ -64,6 +65,7 @@ public sealed class DraemDetector : TrainedDetector
         }
 
         learningRate = reader.Double("lr", DefaultLearningRate, 1e-12, 10);
+        currentLearningRate = learningRate;
         var reconstructiveWidth = reader.Int("reconstructive_width", DefaultReconstructiveWidth, 1, 4096);
         var discriminativeWidth = reader.Int("discriminative_width", DefaultDiscriminativeWidth, 1, 4096);
         TextureFiles = options.Settings.TryGetValue("textures", out var folder) ? TexturesIn(folder) : [];
@@ -83,8 +85,11 @@ public sealed class DraemDetector : TrainedDetector
     /// <summary>The epochs after which the learning rate is multiplied by 0.2 (⌊0.8·epochs⌋, ⌊0.9·epochs⌋; 0 never fires).</summary>
     public IReadOnlyList<int> Milestones => [(int)Math.Floor(0.8 * Epochs), (int)Math.Floor(0.9 * Epochs)];
 
-    /// <summary>The current learning rate (after the milestones passed so far).</summary>
-    public double CurrentLearningRate => optimizer?.ParamGroups.First().LearningRate ?? learningRate;
+    /// <summary>The learning rate of the current (or last) training run after the milestones passed so far.</summary>
+    public double CurrentLearningRate => currentLearningRate;
+
+    /// <summary>Test hook: the learning rate the optimiser holds (valid during training, e.g. in the after-epoch hook).</summary>
+    internal double OptimizerLearningRate => optimizer!.ParamGroups.Single().LearningRate;
 
     /// <summary>Test hook: when set, replaces the simulated (target, augmented, mask) of each training batch in [0, 1].</summary>
     internal Func<Tensor, (Tensor Target, Tensor Augmented, Tensor Mask)>? SimulationOverride { get; set; }
@@ -106,6 +111,7 @@ public sealed class DraemDetector : TrainedDetector
         // Each training run draws the same anomalies for a seed, however often the detector was trained before.
         augmentation?.Dispose();
         augmentation = SeedStream.Create(Seed, AugmentationTag);
+        currentLearningRate = learningRate;
         optimizer = optim.Adam(Model.parameters(), learningRate);
         return [optimizer];
     }
@@ -133,9 +139,10 @@ public sealed class DraemDetector : TrainedDetector
     {
         foreach (var milestone in Milestones.Where(milestone => milestone == epoch))
         {
+            currentLearningRate *= LearningRateDecay;
             foreach (var group in optimizer!.ParamGroups)
             {
-                group.LearningRate *= LearningRateDecay;
+                group.LearningRate = currentLearningRate;
             }
         }
     }

@@ -75,6 +75,7 @@ public class DraemDetectorTests
 
         detector.Train(_ => [train], _ =>
         {
+            Assert.Equal(detector.CurrentLearningRate, detector.OptimizerLearningRate);
             rates.Add(detector.CurrentLearningRate);
             return true;
         });
