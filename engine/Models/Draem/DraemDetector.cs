@@ -120,7 +120,8 @@ public sealed class DraemDetector : TrainedDetector
     {
         var images = UnitImage(batch);
         var (target, augmented, mask) = SimulationOverride?.Invoke(images) ?? simulator.Simulate(images, augmentation!);
-        return TrainingLoss(target, augmented, mask);
+        // The base reads the loss as float32 (the parity test runs the module in float64; gradients stay float64).
+        return TrainingLoss(target, augmented, mask).to_type(ScalarType.Float32);
     }
 
     /// <summary>L2 + (1 − SSIM) between reconstruction and target, plus the focal loss of the segmentation.</summary>
@@ -129,9 +130,10 @@ public sealed class DraemDetector : TrainedDetector
         using var scope = NewDisposeScope();
         var reconstruction = Model.Reconstruct(augmented);
         var probabilities = softmax(Model.Segment(reconstruction, augmented), 1);
+        target = target.to_type(Model.DType);
         var l2 = nn.functional.mse_loss(reconstruction, target);
         var ssim = Ssim.Loss(reconstruction, target);
-        var focal = FocalLoss.Compute(probabilities, mask);
+        var focal = FocalLoss.Compute(probabilities, mask.to_type(Model.DType));
         return (l2 + ssim + focal).MoveToOuterDisposeScope();
     }
 
@@ -153,7 +155,7 @@ public sealed class DraemDetector : TrainedDetector
         var reconstruction = Model.Reconstruct(images);
         var maps = softmax(Model.Segment(reconstruction, images), 1)[.., 1..2];
         var pooled = nn.functional.avg_pool2d(maps, ScoreWindow, stride: 1, padding: ScoreWindow / 2);
-        return (maps, pooled.amax([1, 2, 3]));
+        return (maps.to_type(ScalarType.Float32), pooled.amax([1, 2, 3]).to_type(ScalarType.Float32));
     }
 
     private static string[] TexturesIn(string folder)

@@ -36,14 +36,24 @@ public sealed class DraemModel : nn.Module
         Initialise(generator);
     }
 
+    /// <summary>The parameters' dtype: float32 in the farm; the parity test runs the module in float64.</summary>
+    public ScalarType DType => parameters().First().dtype;
+
     /// <summary>The reconstruction [B, 3, S, S] of a [0, 1] image batch.</summary>
-    public Tensor Reconstruct(Tensor image) => reconstructive.forward(image);
+    public Tensor Reconstruct(Tensor image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using var scope = NewDisposeScope();
+        return reconstructive.forward(image.to_type(DType)).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Segmentation logits [B, 2, S, S] from the reconstruction and the image it was made from.</summary>
     public Tensor Segment(Tensor reconstruction, Tensor image)
     {
+        ArgumentNullException.ThrowIfNull(reconstruction);
+        ArgumentNullException.ThrowIfNull(image);
         using var scope = NewDisposeScope();
-        return discriminative.forward(cat([reconstruction, image], 1)).MoveToOuterDisposeScope();
+        return discriminative.forward(cat([reconstruction.to_type(DType), image.to_type(DType)], 1)).MoveToOuterDisposeScope();
     }
 
     private void Initialise(Generator generator)

@@ -19,7 +19,7 @@ def ssim(a, b, window=11, sigma=1.5, data_range=1.0):
     x = torch.arange(window, dtype=torch.float64) - window // 2
     g = torch.exp(-x ** 2 / (2 * sigma ** 2))
     g = g / g.sum()
-    w = (g[:, None] * g[None, :]).expand(a.shape[1], 1, window, window)
+    w = (g[:, None] * g[None, :]).expand(a.shape[1], 1, window, window).to(a.dtype)
 
     def local(t):
         return F.conv2d(t, w, padding=window // 2, groups=a.shape[1])
