@@ -5,6 +5,7 @@ using Farm.Engine.Models.FastFlow;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
 using Farm.Engine.Models.ReverseDistillation;
+using Farm.Engine.Models.SimpleNet;
 using Farm.Engine.Models.Vae;
 
 namespace Farm.Engine.Models;
@@ -30,6 +31,7 @@ public static class ModelRegistry
             [PatchCoreDetector.ModelName] = new(options => new PatchCoreDetector(options), Trains: false, PatchCoreDetector.SettingKeys),
             [VaeDetector.ModelName] = new(options => new VaeDetector(options), Trains: true, VaeDetector.SettingKeys),
             [ReverseDistillationDetector.ModelName] = new(options => new ReverseDistillationDetector(options), Trains: true, ReverseDistillationDetector.SettingKeys),
+            [SimpleNetDetector.ModelName] = new(options => new SimpleNetDetector(options), Trains: true, SimpleNetDetector.SettingKeys),
         };
 
     /// <summary>The models Farm ships (not the ones registered at run time).</summary>
