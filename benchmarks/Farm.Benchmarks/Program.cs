@@ -1,11 +1,10 @@
 using Farm.Benchmarks;
 
-// Benchmarks are commands, not tests: `Farm.Benchmarks metrics|models [options]`. See BENCHMARKS.md at the repository root.
+// Benchmarks are commands, not tests: `Farm.Benchmarks metrics|models|trained [options]`. See BENCHMARKS.md at the repository root.
 return args switch
 {
     ["metrics", .. var rest] => MetricsBenchmark.Run(rest),
     ["models", .. var rest] => ModelsBenchmark.Run(rest),
-    ["recon", .. var rest] => ReconstructionBenchmark.Run(rest),
     [ModelsBenchmark.ChildCommand, .. var rest] => ModelsBenchmark.RunOne(rest),
     ["trained", .. var rest] => TrainedModelsBenchmark.Run(rest),
     [TrainedModelsBenchmark.ChildCommand, .. var rest] => TrainedModelsBenchmark.RunOne(rest),
@@ -18,6 +17,5 @@ static int Usage()
         "usage: Farm.Benchmarks metrics [--maps 100,1000] [--size 256] [--runs 5] [--python-runs 2] [--no-python]");
     Console.Error.WriteLine(ModelsBenchmark.Usage);
     Console.Error.WriteLine(TrainedModelsBenchmark.Usage);
-    Console.Error.WriteLine(ReconstructionBenchmark.Usage);
     return 2;
 }

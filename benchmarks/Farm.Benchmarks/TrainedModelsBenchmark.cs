@@ -1,33 +1,52 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Farm.Engine;
 using Farm.Engine.Backbones;
 using Farm.Engine.Models;
-using Farm.Engine.Models.Cflow;
+using Farm.Engine.Models.Draem;
 using Farm.Engine.Models.FastFlow;
+using Farm.Engine.Models.ReverseDistillation;
+using Farm.Engine.Models.SimpleNet;
 using Farm.Engine.Models.Training;
+using Farm.Engine.Models.Vae;
 using static TorchSharp.torch;
 
 namespace Farm.Benchmarks;
 
 /// <summary>
-/// Training and scoring throughput of trained models: seconds per epoch (fit) and images per second (predict), Farm
-/// against plain PyTorch (python/bench_trained.py, which imports the tests' reference implementation) where one
-/// exists, on the same inputs and initial weights, in the same run, with the same thread count, each in a fresh
-/// process. Inputs are seeded standard-normal tensors (already "preprocessed"): throughput does not depend on content.
+/// Training and scoring throughput of every trained model (seconds per epoch, predict images per second, peak memory),
+/// per backbone for models that have one, each measurement in a fresh process. Where a model has a plain-PyTorch
+/// counterpart (python/bench_trained.py, built on the tests' reference implementations), the same epochs on the same
+/// inputs and initial weights run there too, alternating with Farm, with the same thread count. Inputs are seeded
+/// standard-normal tensors (already "preprocessed"): throughput does not depend on image content.
 /// </summary>
 internal static class TrainedModelsBenchmark
 {
     public const string ChildCommand = "trained-run";
 
     public const string Usage =
-        "usage: Farm.Benchmarks trained [--size 256] [--train 16] [--test 16] [--batch 8] [--epochs 3] [--models fastflow,cflow]\n"
-        + "                              [--backbones resnet18] [--runs 1] [--no-python] [--python /usr/bin/python3]";
+        "usage: Farm.Benchmarks trained [--models all trained models] [--backbones resnet18] [--size 256] [--train 16]\n"
+        + "                              [--test 16] [--batch 8] [--epochs 3] [--runs 1] [--no-python] [--python /usr/bin/python3]";
 
     private const int Seed = 0;
 
-    /// <summary>Models with a plain-PyTorch counterpart in python/bench_trained.py.</summary>
-    private static readonly HashSet<string> WithPython = new(StringComparer.OrdinalIgnoreCase) { FastFlowDetector.ModelName };
+    /// <summary>Stands for "no backbone" and "no file" in the child's arguments.</summary>
+    private const string Absent = "-";
+
+    /// <summary>
+    /// The models python/bench_trained.py has a counterpart for, each with the module whose initial state that
+    /// counterpart loads (so both sides train the same network from the same start). Others run on Farm only.
+    /// </summary>
+    private static readonly Dictionary<string, Func<TrainedDetector, nn.Module>> PythonCounterparts =
+        new(StringComparer.OrdinalIgnoreCase)
+        {
+            [FastFlowDetector.ModelName] = detector => ((FastFlowDetector)detector).Model,
+            [ReverseDistillationDetector.ModelName] = detector => ((ReverseDistillationDetector)detector).Student,
+            [VaeDetector.ModelName] = detector => ((VaeDetector)detector).Model,
+            [DraemDetector.ModelName] = detector => ((DraemDetector)detector).Model,
+            [SimpleNetDetector.ModelName] = detector => ((SimpleNetDetector)detector).Module,
+        };
 
     public static int Run(string[] args)
     {
@@ -49,52 +68,58 @@ internal static class TrainedModelsBenchmark
                 SafeTensors.Save(data, new Dictionary<string, Tensor> { ["train"] = train, ["test"] = test });
             }
 
-            Console.WriteLine($"# Trained models: {options.Train} training images × {options.Epochs} epochs, {options.Test} test images, "
-                              + $"{options.Size}×{options.Size}, batch {options.Batch}, best of {options.Runs}, {threads} torch threads, "
-                              + $"{Environment.ProcessorCount} logical CPUs");
+            var header = Header(options, threads);
+            Console.WriteLine($"# {header}");
+            var withBackbone = options.Models.ToDictionary(model => model, model => UsesBackbone(model, options.Size));
             var rows = new List<string>();
+            var failures = 0;
             foreach (var backbone in options.Backbones)
             {
                 var weights = Path.Combine(folder, $"{backbone}.safetensors");
-                using (var model = BackboneRegistry.Create(backbone, Seed))
+                if (withBackbone.Values.Any(uses => uses))
                 {
+                    using var model = BackboneRegistry.Create(backbone, Seed);
                     SafeTensors.Save(weights, model.state_dict());
                 }
 
                 foreach (var model in options.Models)
                 {
-                    var initial = Path.Combine(folder, $"{model}-{backbone}-initial.safetensors");
-                    using (var detector = (TrainedDetector)ModelRegistry.Create(model, Options(options.Size, backbone, weights, options.Epochs)))
+                    // A model without a backbone would do the same work for every backbone: measured once, with the first.
+                    if (!withBackbone[model] && backbone != options.Backbones[0])
                     {
-                        SafeTensors.Save(initial, TrainedState(detector).state_dict());
+                        continue;
                     }
 
-                    var childArgs = new[] { model, backbone, weights, data, initial, Num(options.Batch), Num(options.Epochs) };
-                    var (self, prefix) = SelfCommand();
-                    var script = Path.Combine(AppContext.BaseDirectory, "python", "bench_trained.py");
-                    Measurement? farm = null;
-                    Measurement? torch = null;
-                    for (var run = 0; run < options.Runs; run++)
+                    var configuration = withBackbone[model] ? new Configuration(model, backbone, weights) : new Configuration(model, Absent, Absent);
+                    string row;
+                    try
                     {
-                        farm = Best(farm, Measure(self, [.. prefix, ChildCommand, .. childArgs], threads));
-                        if (options.Python is not null && WithPython.Contains(model))
-                        {
-                            torch = Best(torch, Measure(options.Python, [script, .. childArgs, Num(threads)], threads));
-                        }
+                        row = Measure(configuration, options, folder, data, threads);
+                    }
+                    catch (Exception error) when (error is FarmException or InvalidOperationException)
+                    {
+                        // One model failing (an unsupported backbone, a model added in the meantime) must not lose the others' rows.
+                        Console.Error.WriteLine($"{model} / {configuration.BackboneLabel}: {error.Message}");
+                        row = $"| {model} | {configuration.BackboneLabel} | failed: {error.Message.Replace('|', '/')} |";
+                        failures++;
                     }
 
-                    var row = Row(model, backbone, options.Test, farm!, torch);
                     Console.WriteLine(row);
                     rows.Add(row);
                 }
+
+                File.Delete(weights);
             }
 
             Console.WriteLine();
-            Console.WriteLine($"date {DateTime.UtcNow:yyyy-MM-dd}; torch threads {threads} on both sides; epoch s = median of the epochs after the first");
-            Console.WriteLine("| model | backbone | Farm first epoch s | Farm epoch s | Farm predict img/s | PyTorch first epoch s | PyTorch epoch s | PyTorch predict img/s | Farm/PyTorch (epoch) | Farm peak RSS | PyTorch peak RSS |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine(header);
+            Console.WriteLine();
+            Console.WriteLine("| model | backbone | Farm first epoch s | Farm epoch s | Farm predict img/s | PyTorch first epoch s | "
+                              + "PyTorch epoch s | PyTorch predict img/s | Farm/PyTorch epoch time | Farm/PyTorch predict time | "
+                              + "Farm peak RSS | PyTorch peak RSS |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.ForEach(Console.WriteLine);
-            return 0;
+            return failures == 0 ? 0 : 1;
         }
         finally
         {
@@ -102,26 +127,84 @@ internal static class TrainedModelsBenchmark
         }
     }
 
+    /// <summary>A model with the backbone and backbone weights file it runs with (<see cref="Absent"/> for models without one).</summary>
+    private sealed record Configuration(string Model, string Backbone, string Weights)
+    {
+        public string BackboneLabel => Backbone == Absent ? "none (no backbone: run once)" : Backbone;
+    }
+
+    /// <summary>Alternating Farm and PyTorch runs of one configuration, best of N per side; returns its table row.</summary>
+    private static string Measure(Configuration configuration, BenchmarkOptions options, string folder, string data, int threads)
+    {
+        var python = PythonCounterparts.ContainsKey(configuration.Model) ? options.Python : null;
+        var initial = Absent;
+        if (python is not null)
+        {
+            initial = Path.Combine(folder, $"{configuration.Model}-{configuration.Backbone}-initial.safetensors");
+            using var detector = Create(configuration.Model, configuration.Backbone, configuration.Weights, options.Size, options.Epochs);
+            SafeTensors.Save(initial, PythonCounterparts[configuration.Model](detector).state_dict());
+        }
+
+        var childArgs = new[]
+        {
+            configuration.Model, configuration.Backbone, configuration.Weights, data, initial, Num(options.Batch), Num(options.Epochs),
+        };
+        var (self, prefix) = SelfCommand();
+        var script = Path.Combine(AppContext.BaseDirectory, "python", "bench_trained.py");
+        Measurement? farm = null;
+        Measurement? torch = null;
+        // Alternating, best of N per side: on a shared machine the fastest run is the least disturbed.
+        for (var run = 0; run < options.Runs; run++)
+        {
+            farm = Best(farm, MeasureProcess(self, [.. prefix, ChildCommand, .. childArgs], threads));
+            if (python is not null)
+            {
+                torch = Best(torch, MeasureProcess(python, [script, .. childArgs, Num(threads)], threads));
+            }
+        }
+
+        return Row(configuration, farm!, torch);
+    }
+
     /// <summary>The measured child: builds the detector, checks its initial state, trains the epochs, then predicts.</summary>
     public static int RunOne(string[] args)
     {
         if (args.Length != 7)
         {
-            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE WEIGHTS DATA INITIAL BATCH EPOCHS");
+            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE|- WEIGHTS|- DATA INITIAL|- BATCH EPOCHS");
             return 2;
         }
 
+        try
+        {
+            MeasureOne(args);
+            return 0;
+        }
+        catch (FarmException error)
+        {
+            // The model refused the configuration (e.g. a batch too small for it): one line, which the parent reports.
+            Console.Error.WriteLine(error.Message);
+            return 1;
+        }
+    }
+
+    private static void MeasureOne(string[] args)
+    {
         var (model, backbone, weights, dataPath, initialPath) = (args[0], args[1], args[2], args[3], args[4]);
         var (batch, epochs) = (int.Parse(args[5], CultureInfo.InvariantCulture), int.Parse(args[6], CultureInfo.InvariantCulture));
         var data = SafeTensors.Load(dataPath);
         var (train, test) = (data["train"], data["test"]);
-        using var detector = (TrainedDetector)ModelRegistry.Create(model, Options((int)train.shape[^1], backbone, weights, epochs));
-        var initial = SafeTensors.Load(initialPath);
-        foreach (var (name, tensor) in TrainedState(detector).state_dict())
+        using var detector = Create(model, backbone, weights, (int)train.shape[^1], epochs);
+        if (initialPath != Absent)
         {
-            if (!tensor.equal(initial[name]).all().item<bool>())
+            // The PyTorch side starts from the state the parent saved: the timed Farm detector must start there too.
+            var initial = SafeTensors.Load(initialPath);
+            foreach (var (name, tensor) in PythonCounterparts[model](detector).state_dict())
             {
-                throw new InvalidOperationException($"{name} differs from the saved initial state");
+                if (!tensor.equal(initial[name]).all().item<bool>())
+                {
+                    throw new InvalidOperationException($"{name} differs from the saved initial state");
+                }
             }
         }
 
@@ -146,7 +229,24 @@ internal static class TrainedModelsBenchmark
             ["epoch_s"] = Median(epochSeconds.Count > 1 ? epochSeconds.Skip(1).ToList() : epochSeconds),
             ["predict_s"] = predict, ["images"] = test.shape[0], ["threads"] = get_num_threads(), ["peak_rss_mb"] = PeakRssMiB(),
         }));
-        return 0;
+    }
+
+    /// <summary>
+    /// Whether a model reads its backbone. The registry does not say, so the model is built with a backbone name no
+    /// registry knows: one that builds regardless ignores the backbone (the VAE); one that reads it refuses the name.
+    /// A model refusing to build for another reason counts as having one: its measurements then report the reason.
+    /// </summary>
+    private static bool UsesBackbone(string model, int size)
+    {
+        try
+        {
+            using var detector = ModelRegistry.Create(model, new ModelOptions(size, Seed, Backbone: "no-such-backbone"));
+            return false;
+        }
+        catch (FarmException)
+        {
+            return true;
+        }
     }
 
     /// <summary>The steady state: libtorch's first few steps (allocations, kernel set-up) run several times slower.</summary>
@@ -156,19 +256,14 @@ internal static class TrainedModelsBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static ModelOptions Options(int size, string backbone, string weights, int epochs) =>
-        new(size, Seed, backbone, weights, Options: new Dictionary<string, string>
-        {
-            [TrainedDetector.EpochsSetting] = Num(epochs),
-        });
-
-    /// <summary>The module a model trains (what the PyTorch side must start from).</summary>
-    private static nn.Module TrainedState(TrainedDetector detector) => detector switch
+    private static TrainedDetector Create(string model, string backbone, string weights, int size, int epochs)
     {
-        FastFlowDetector fastFlow => fastFlow.Model,
-        CflowDetector cflow => cflow.Model,
-        _ => throw new InvalidOperationException($"no trained module known for {detector.Name}"),
-    };
+        var settings = new Dictionary<string, string> { [TrainedDetector.EpochsSetting] = Num(epochs) };
+        var options = backbone == Absent
+            ? new ModelOptions(size, Seed, Options: settings)
+            : new ModelOptions(size, Seed, backbone, weights, settings);
+        return (TrainedDetector)ModelRegistry.Create(model, options);
+    }
 
     private static IEnumerable<Tensor> Batches(Tensor images, int batch)
     {
@@ -184,7 +279,7 @@ internal static class TrainedModelsBenchmark
     private static Measurement Best(Measurement? best, Measurement next) =>
         best is null ? next : (next.Epoch < best.Epoch ? next : best) with { PeakRssMiB = Math.Max(best.PeakRssMiB, next.PeakRssMiB) };
 
-    private static Measurement Measure(string program, IReadOnlyList<string> args, int threads)
+    private static Measurement MeasureProcess(string program, IReadOnlyList<string> args, int threads)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -199,7 +294,10 @@ internal static class TrainedModelsBenchmark
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stderr.Result}");
+            // The whole error on the console; the table row gets its last line (a Python exception, a model's refusal).
+            Console.Error.WriteLine($"{program} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stderr.Result}");
+            var reason = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+            throw new InvalidOperationException($"{Path.GetFileName(program)} exited with {process.ExitCode}: {reason}");
         }
 
         var line = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
@@ -213,19 +311,25 @@ internal static class TrainedModelsBenchmark
         return new Measurement(values["first_epoch_s"], values["epoch_s"], values["predict_s"], values["images"], values["peak_rss_mb"]);
     }
 
-    private static string Row(string model, string backbone, int images, Measurement farm, Measurement? torch)
+    /// <summary>Ratios are Farm time ÷ PyTorch time: below 1 means Farm is faster.</summary>
+    private static string Row(Configuration configuration, Measurement farm, Measurement? torch)
     {
-        var farmRate = images / farm.Predict;
-        var text = $"| {model} | {backbone} | {farm.FirstEpoch:F2} | {farm.Epoch:F2} | {farmRate:F2} | ";
+        var text = $"| {configuration.Model} | {configuration.BackboneLabel} | {farm.FirstEpoch:F2} | {farm.Epoch:F2} | "
+                   + $"{farm.Images / farm.Predict:F2} | ";
         if (torch is null)
         {
-            return text + $"– | – | – | – | {farm.PeakRssMiB:F0} MiB | – |";
+            return text + $"– | – | – | – | – | {farm.PeakRssMiB:F0} MiB | – |";
         }
 
-        var torchRate = images / torch.Predict;
-        return text + $"{torch.FirstEpoch:F2} | {torch.Epoch:F2} | {torchRate:F2} | {farm.Epoch / torch.Epoch:F2}× | "
-                    + $"{farm.PeakRssMiB:F0} MiB | {torch.PeakRssMiB:F0} MiB |";
+        return text + $"{torch.FirstEpoch:F2} | {torch.Epoch:F2} | {torch.Images / torch.Predict:F2} | {farm.Epoch / torch.Epoch:F2}× | "
+                    + $"{farm.Predict / torch.Predict:F2}× | {farm.PeakRssMiB:F0} MiB | {torch.PeakRssMiB:F0} MiB |";
     }
+
+    private static string Header(BenchmarkOptions options, int threads) =>
+        $"Trained models on {Environment.MachineName}: {CpuModel()}, {Environment.ProcessorCount} logical CPUs, "
+        + $"{TotalMemoryGiB():F0} GiB; {threads} torch threads on both sides; {options.Size}×{options.Size}, "
+        + $"{options.Train} training and {options.Test} test images, batch {options.Batch}, {options.Epochs} epochs, "
+        + $"best of {options.Runs}; epoch s = median of the epochs after the first; date {DateTime.UtcNow:yyyy-MM-dd}";
 
     private static (string Program, string[] Prefix) SelfCommand()
     {
@@ -248,6 +352,16 @@ internal static class TrainedModelsBenchmark
         return double.NaN;
     }
 
+    private static string CpuModel() =>
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))
+            ?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+
+    private static double TotalMemoryGiB()
+    {
+        var line = File.ReadLines("/proc/meminfo").First(text => text.StartsWith("MemTotal:", StringComparison.Ordinal));
+        return double.Parse(line[9..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / (1024 * 1024);
+    }
+
     private static Tensor Randn(long seed, params long[] shape)
     {
         using var generator = new Generator((ulong)seed);
@@ -261,7 +375,9 @@ internal static class TrainedModelsBenchmark
 
     private static BenchmarkOptions? ParseOptions(string[] args)
     {
-        var options = new BenchmarkOptions(256, 16, 16, 8, 3, [FastFlowDetector.ModelName], ["resnet18"], 1, "/usr/bin/python3");
+        // Every trained model the registry ships, so models added later are benchmarked without changes here.
+        string[] allTrained = [.. ModelRegistry.BuiltInNames.Where(ModelRegistry.Trains)];
+        var options = new BenchmarkOptions(256, 16, 16, 8, 3, allTrained, ["resnet18"], 1, "/usr/bin/python3");
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -288,11 +404,11 @@ internal static class TrainedModelsBenchmark
                 case "--runs" when int.TryParse(value, out var runs) && runs >= 1:
                     options = options with { Runs = runs };
                     break;
-                case "--models" when value is not null && value.Split(',').All(name => ModelRegistry.Contains(name) && ModelRegistry.Trains(name)):
-                    options = options with { Models = value.Split(',') };
+                case "--models" when value is not null && value.Split(',').All(ModelRegistry.Trains):
+                    options = options with { Models = Names(value) };
                     break;
                 case "--backbones" when value is not null && value.Split(',').All(BackboneRegistry.Contains):
-                    options = options with { Backbones = value.Split(',') };
+                    options = options with { Backbones = Names(value) };
                     break;
                 case "--python" when value is not null:
                     options = options with { Python = value };
@@ -307,4 +423,7 @@ internal static class TrainedModelsBenchmark
 
         return options;
     }
+
+    /// <summary>Registry names are case-insensitive; the Python side and the table get them in lower case, once each.</summary>
+    private static string[] Names(string list) => [.. list.Split(',').Select(name => name.ToLowerInvariant()).Distinct()];
 }
