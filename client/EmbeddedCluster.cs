@@ -27,8 +27,13 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
         builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(FreeTcpPort(), FreeTcpPort())
-            .AddFarm(options => options.WorkerSlots = workerSlots));
+            .UseFarmCluster(new FarmClusterOptions { SiloPort = FreeTcpPort(), GatewayPort = FreeTcpPort() })
+            .AddFarm(options =>
+            {
+                options.WorkerSlots = workerSlots;
+                // One process: a slot that stops heartbeating has crashed with it, so short leases cost nothing.
+                options.PollInterval = TimeSpan.FromMilliseconds(200);
+            }));
         var host = builder.Build();
         await host.StartAsync(cancellation);
         return new EmbeddedCluster(host);

@@ -2,11 +2,17 @@ namespace Farm.GrainInterfaces;
 
 /// <summary>
 /// One device slot (a GPU, or a CPU slot) on one silo (key: "&lt;silo address&gt;/&lt;slot&gt;"); it is always placed on
-/// the silo its key names. Runs one cell's engine work at a time on a dedicated thread, off the grain scheduler.
+/// the silo its key names. Once started it pulls cells from the sweep directory under leases, heartbeats while a cell
+/// runs, and reports each outcome; the engine work runs on a dedicated thread, off the grain scheduler.
 /// </summary>
 [Alias("Farm.IGpuWorkerGrain")]
 public interface IGpuWorkerGrain : IGrainWithStringKey
 {
+    /// <summary>Starts pulling work (idempotent). The silo calls it for each of its slots at start-up.</summary>
+    [Alias("Start")]
+    Task Start();
+
+    /// <summary>Runs one cell's engine work on this slot, one at a time.</summary>
     /// <remarks>A cell may train for hours; Orleans' default 30-second response timeout would abandon it.</remarks>
     [Alias("Execute")]
     [ResponseTimeout(GrainTimeouts.Cell)]

@@ -37,7 +37,36 @@ public sealed record SweepStatus(
     public bool IsFinished => State is not (SweepState.NotStarted or SweepState.Running);
 }
 
-/// <summary>What the sweep asks of a cell grain: the cell (engine CellSpec as canonical JSON) and where its rows go.</summary>
+/// <summary>An idle worker slot asking for work, with what it can run.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.LeaseRequest")]
+public sealed record LeaseRequest(
+    [property: Id(0)] string WorkerKey,
+    [property: Id(1)] IReadOnlyList<string> DataRoots);
+
+/// <summary>
+/// A cell leased to one worker: it must heartbeat at least every <see cref="HeartbeatPeriod"/>, or the lease expires
+/// and the cell goes back to the queue; it stops the cell itself after <see cref="TimeLimit"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Farm.CellLease")]
+public sealed record CellLease(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] CellAssignment Assignment,
+    [property: Id(2)] TimeSpan HeartbeatPeriod,
+    [property: Id(3)] TimeSpan? TimeLimit);
+
+/// <summary>One line of `farm list`.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.SweepListing")]
+public sealed record SweepListing(
+    [property: Id(0)] string SweepId,
+    [property: Id(1)] string SweepName,
+    [property: Id(2)] SweepState State,
+    [property: Id(3)] DateTime SubmittedUtc,
+    [property: Id(4)] string ResultsDirectory,
+    [property: Id(5)] int TotalCells,
+    [property: Id(6)] int CompletedCells,
+    [property: Id(7)] int FailedCells);
+
+/// <summary>A leased cell: the cell (engine CellSpec as canonical JSON), where its rows go, and the slot running it.</summary>
 [GenerateSerializer, Immutable, Alias("Farm.CellAssignment")]
 public sealed record CellAssignment(
     [property: Id(0)] string SweepId,

@@ -7,7 +7,7 @@ namespace Farm.Grains;
 /// <summary>The synchronous engine work of one cell, run on a worker slot's dedicated thread.</summary>
 internal static class CellExecution
 {
-    public static int Run(CellWork work)
+    public static int Run(CellWork work, CancellationToken cancellation)
     {
         var assignment = work.Assignment;
         var request = new CellRunRequest(
@@ -17,6 +17,6 @@ internal static class CellExecution
             assignment.SweepName,
             assignment.ResultPath,
             work.Split.ManifestHash);
-        return CellRunner.Run(request).Rows;
+        return CellRunner.Run(request, cancellation).Rows;
     }
 }

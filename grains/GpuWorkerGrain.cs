@@ -1,31 +1,187 @@
 using System.Diagnostics;
 using Farm.Engine;
+using Farm.Grains.Hosting;
 using Farm.Grains.Placement;
 using Farm.GrainInterfaces;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 namespace Farm.Grains;
 
 /// <summary>
-/// A device slot. Non-reentrant, so a slot runs one cell at a time; the engine work runs synchronously on a dedicated
-/// thread (TorchSharp dispose scopes are thread-static and must never span an await), and only plain records return.
+/// A device slot. Once started, it asks the sweep directory for a cell whenever it is idle, runs it through the cell's
+/// grain (which prepares the split and calls back <see cref="Execute"/>), heartbeats the sweep while it runs, and
+/// reports the outcome. The engine work runs synchronously on a dedicated thread (TorchSharp dispose scopes are
+/// thread-static and must never span an await), and only plain records return. Reentrant so that the cell grain's
+/// call back and the heartbeat timer run while the pull loop awaits; one cell runs at a time.
 /// </summary>
 [SiloBoundPlacement]
-public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger) : Grain, IGpuWorkerGrain
+[Reentrant]
+public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<FarmSiloOptions> options) : Grain, IGpuWorkerGrain
 {
+    /// <summary>How long a finished cell's outcome is offered to its sweep before the worker gives up on reporting it.</summary>
+    private static readonly TimeSpan ReportPatience = TimeSpan.FromMinutes(5);
+
+    private readonly SemaphoreSlim executing = new(1, 1);
+    private IGrainTimer? poll;
+    private IGrainTimer? heartbeat;
+    private bool pulling;
+    private CellLease? current;
+    private CancellationTokenSource? stop;
+    private string? stopReason;
+
+    private string Key => this.GetPrimaryKeyString();
+
+    public Task Start()
+    {
+        var settings = options.Value;
+        poll ??= this.RegisterGrainTimer(_ => PullAsync(), new GrainTimerCreationOptions(TimeSpan.Zero, settings.PollInterval)
+        {
+            Interleave = true, KeepAlive = true,
+        });
+        heartbeat ??= this.RegisterGrainTimer(_ => HeartbeatAsync(), new GrainTimerCreationOptions(settings.HeartbeatPeriod, settings.HeartbeatPeriod)
+        {
+            Interleave = true, KeepAlive = true,
+        });
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The silo is going away: stop the cell and hand its lease back, so it runs elsewhere at once, uncharged.
+        if (current is { } lease)
+        {
+            stopReason = $"worker {Key} stopped ({reason.Description})";
+            stop?.Cancel();
+            try
+            {
+                await Sweep(lease).Release(lease.Assignment.CellId, lease.LeaseId);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                logger.LogWarning(error, "could not hand back the lease of {CellId}; it will expire", lease.Assignment.CellId);
+            }
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    /// <summary>Runs cells while there are any for this slot; the poll timer calls again when idle.</summary>
+    private async Task PullAsync()
+    {
+        if (pulling)
+        {
+            return;
+        }
+
+        pulling = true;
+        try
+        {
+            var directory = GrainFactory.GetGrain<ISweepDirectoryGrain>(SweepDirectoryGrain.DefaultKey);
+            while (await directory.TryLease(new LeaseRequest(Key, options.Value.DataRoots)) is { } lease)
+            {
+                await RunAsync(lease);
+            }
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            logger.LogWarning(error, "worker {Worker} could not get work; trying again", Key);
+        }
+        finally
+        {
+            pulling = false;
+        }
+    }
+
+    private async Task RunAsync(CellLease lease)
+    {
+        var assignment = lease.Assignment;
+        using var cancellation = lease.TimeLimit is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
+        stop = cancellation;
+        stopReason = lease.TimeLimit is { } timeLimit ? $"exceeded the cell time limit of {timeLimit.TotalSeconds:F0} s" : null;
+        current = lease;
+        CellOutcome outcome;
+        try
+        {
+            outcome = await GrainFactory.GetGrain<IExperimentCellGrain>($"{assignment.SweepId}/{assignment.CellId}").Run(assignment);
+        }
+        catch (Exception error)
+        {
+            // A lost dataset grain or a broken call costs this attempt, not the sweep.
+            outcome = new CellOutcome(assignment.CellId, false, $"{error.GetType().Name}: {error.Message}", assignment.ResultPath, 0, 0, Key, 0,
+                Retryable: error is not FarmException);
+        }
+        finally
+        {
+            current = null;
+            stop = null;
+        }
+
+        await Report(lease, outcome);
+    }
+
+    /// <summary>The outcome reaches the sweep even while its silo is replaced or Redis restarts (the call is idempotent).</summary>
+    private async Task Report(CellLease lease, CellOutcome outcome)
+    {
+        var clock = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await Sweep(lease).Complete(lease.LeaseId, outcome);
+                return;
+            }
+            catch (Exception error) when (error is not OperationCanceledException && clock.Elapsed < ReportPatience)
+            {
+                logger.LogWarning("reporting {CellId} failed (attempt {Attempt}): {Error}; retrying", outcome.CellId, attempt, error.Message);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, attempt)));
+            }
+        }
+    }
+
+    private async Task HeartbeatAsync()
+    {
+        if (current is not { } lease)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!await Sweep(lease).Heartbeat(lease.Assignment.CellId, lease.LeaseId, Key) && ReferenceEquals(current, lease))
+            {
+                stopReason = "the sweep withdrew the lease (it expired and the cell went to another worker, or the cell is done)";
+                stop?.Cancel();
+            }
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            // The sweep is moving or Redis is away: keep running; the lease survives a few missed beats.
+            logger.LogInformation("heartbeat for {CellId} failed: {Error}", lease.Assignment.CellId, error.Message);
+        }
+    }
+
     public async Task<CellOutcome> Execute(CellWork work)
     {
         var assignment = work.Assignment;
+        await executing.WaitAsync();
         var clock = Stopwatch.StartNew();
+        var token = stop?.Token ?? CancellationToken.None;
         try
         {
             var rows = await Task.Factory.StartNew(
-                () => CellExecution.Run(work),
+                () => CellExecution.Run(work, token),
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
-            return new CellOutcome(assignment.CellId, true, null, assignment.ResultPath, rows, clock.Elapsed.TotalSeconds,
-                this.GetPrimaryKeyString(), 0);
+            return new CellOutcome(assignment.CellId, true, null, assignment.ResultPath, rows, clock.Elapsed.TotalSeconds, Key, 0);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            var reason = stopReason ?? "stopped";
+            logger.LogWarning("cell {CellId} on {Worker}: {Reason}", assignment.CellId, Key, reason);
+            return new CellOutcome(assignment.CellId, false, reason, assignment.ResultPath, 0, clock.Elapsed.TotalSeconds, Key, 0, Retryable: true);
         }
         catch (Exception error)
         {
@@ -34,12 +190,17 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger) : Grain, IGpu
             var badInput = error is FarmException;
             if (!badInput)
             {
-                logger.LogError(error, "cell {CellId} failed on {Worker}", assignment.CellId, this.GetPrimaryKeyString());
+                logger.LogError(error, "cell {CellId} failed on {Worker}", assignment.CellId, Key);
             }
 
             var message = badInput ? error.Message : $"{error.GetType().Name}: {error.Message}";
-            return new CellOutcome(assignment.CellId, false, message, assignment.ResultPath, 0, clock.Elapsed.TotalSeconds,
-                this.GetPrimaryKeyString(), 0, Retryable: !badInput);
+            return new CellOutcome(assignment.CellId, false, message, assignment.ResultPath, 0, clock.Elapsed.TotalSeconds, Key, 0, Retryable: !badInput);
+        }
+        finally
+        {
+            executing.Release();
         }
     }
+
+    private ISweepGrain Sweep(CellLease lease) => GrainFactory.GetGrain<ISweepGrain>(lease.Assignment.SweepId);
 }

@@ -13,34 +13,61 @@ using Orleans.Concurrency;
 namespace Farm.Grains;
 
 /// <summary>
-/// Expands a spec into cells and keeps every registered worker slot busy with one cell at a time until all cells have
-/// committed results or used up their attempts. Reentrant so that status queries are answered while cells run; all
-/// turns still run one at a time on the grain's scheduler, so the bookkeeping needs no locks.
+/// Expands a spec into cells and leases them to the worker slots that ask, until every cell has committed results or
+/// used up its attempts. A lease lives while its worker heartbeats; an expired one (a lost worker or silo) queues the
+/// cell again and costs an attempt. Progress is persisted on every outcome, so the sweep resumes where it was after
+/// its silo, or the whole cluster, restarts. Reentrant so that status queries and heartbeats are answered while other
+/// calls wait; all turns still run one at a time on the grain's scheduler, so the bookkeeping needs no locks.
 /// </summary>
 [Reentrant]
-public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOptions> options) : Grain, ISweepGrain
+public sealed class SweepGrain(
+    ILogger<SweepGrain> logger,
+    IOptions<FarmSiloOptions> options,
+    [PersistentState("sweep", FarmSiloBuilderExtensions.StorageName)] IPersistentState<SweepRecord> stored)
+    : Grain, ISweepGrain
 {
-    private readonly Queue<CellSpec> pending = new();
-    private readonly Dictionary<string, int> attempts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, CellOutcome> outcomes = new(StringComparer.Ordinal);
-    private readonly SortedSet<string> running = new(StringComparer.Ordinal);
-    private string sweepName = "";
+    private readonly Dictionary<string, CellSpec> cells = new(StringComparer.Ordinal);
+    private readonly List<string> order = [];
+    private readonly LinkedList<string> pending = new();
+    private readonly Dictionary<string, Lease> leases = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim writing = new(1, 1);
     private ResultsLayout? layout;
-    private int totalCells;
-    private SweepState state = SweepState.NotStarted;
-    private DateTime? startedUtc;
-    private DateTime? finishedUtc;
-    private string? error;
-    private bool cancelRequested;
     private Task<SweepStatus>? starting;
+    private IGrainTimer? leaseClock;
+    private bool dirty;
+
+    private SweepRecord Record => stored.State;
+
+    private FarmSiloOptions Options => options.Value;
+
+    private sealed record Lease(string LeaseId, string WorkerKey, DateTime StartedUtc, DateTime ExpiresUtc);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Record.State == SweepState.Running && Record.Request is { } request)
+        {
+            // Resuming after a restart: the same cells, from the categories recorded at the start.
+            Plan(request, Record.Categories.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<string>)entry.Value));
+            foreach (var id in order.Where(id => !IsDone(id)))
+            {
+                pending.AddLast(id);
+            }
+
+            logger.LogInformation("sweep {SweepId} resumed: {Pending} of {Total} cells to run", this.GetPrimaryKeyString(), pending.Count, order.Count);
+            StartLeaseClock();
+            await CheckFinished();
+        }
+
+        await base.OnActivateAsync(cancellationToken);
+    }
 
     /// <summary>
-    /// Concurrent calls share one start (the grain is reentrant, so a second call could otherwise expand and dispatch
-    /// every cell again while the first awaits its datasets); a start that failed may be tried again.
+    /// Concurrent calls share one start (the grain is reentrant, so a second call could otherwise expand the spec
+    /// again while the first awaits its datasets); a start that failed may be tried again.
     /// </summary>
     public Task<SweepStatus> Start(SweepRequest request)
     {
-        if (state != SweepState.NotStarted)
+        if (Record.State != SweepState.NotStarted)
         {
             return Task.FromResult(Status());
         }
@@ -57,18 +84,16 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
         catch
         {
             starting = null;
+            cells.Clear();
+            order.Clear();
             throw;
         }
     }
 
     private async Task<SweepStatus> Expand(SweepRequest request)
     {
-        var spec = SpecLoader.Parse(request.SpecYaml, request.SpecPath);
-        if (request.OutputOverride is { Length: > 0 } output)
-        {
-            spec = spec with { Output = Path.GetFullPath(output) };
-        }
-
+        var spec = ParseSpec(request);
+        RequireAllowedPaths(spec, request);
         var categories = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var dataset in spec.Datasets)
         {
@@ -76,36 +101,350 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
             categories[dataset.Name] = await GrainFactory.GetGrain<IDatasetGrain>(source.DatasetKey).GetCategories(source);
         }
 
-        var cells = SweepPlan.Expand(spec, dataset => categories[dataset.Name]);
-        await RequireSatisfiable(cells);
-        sweepName = spec.Name;
-        layout = new ResultsLayout(spec.Output, spec.Name, request.SweepId);
-        totalCells = cells.Count;
-        foreach (var cell in cells)
+        Plan(request, categories);
+        await RequireSatisfiable();
+        var name = spec.Name;
+        await Task.Run(() => WriteSweepManifest(request, name));
+        await WriteDatasetManifests();
+
+        Record.Request = request;
+        Record.Name = spec.Name;
+        Record.ResultsRoot = layout!.SweepRoot;
+        Record.Categories = categories.ToDictionary(entry => entry.Key, entry => entry.Value.ToList(), StringComparer.Ordinal);
+        Record.TotalCells = order.Count;
+        Record.StartedUtc = DateTime.UtcNow;
+        Record.State = SweepState.Running;
+        await Persist();
+        foreach (var id in order)
         {
-            pending.Enqueue(cell);
+            pending.AddLast(id);
         }
 
-        await Task.Run(() => WriteSweepManifest(request, cells));
-        await WriteDatasetManifests(cells);
-        state = SweepState.Running;
-        startedUtc = DateTime.UtcNow;
-        DelayDeactivation(TimeSpan.FromDays(7));
-        _ = DispatchAsync(request.SweepId);
+        await Directory().Record(Listing());
+        StartLeaseClock();
+        await CheckFinished();
         return Status();
     }
 
     public Task<SweepStatus> GetStatus() => Task.FromResult(Status());
+
+    public async Task<SweepStatus> Cancel()
+    {
+        if (Record.State == SweepState.Running && !Record.CancelRequested)
+        {
+            Record.CancelRequested = true;
+            pending.Clear();
+            await Persist();
+            await CheckFinished();
+        }
+
+        return Status();
+    }
+
+    public Task<CellLease?> TryLease(LeaseRequest request)
+    {
+        if (Record.State != SweepState.Running || Record.CancelRequested)
+        {
+            return Task.FromResult<CellLease?>(null);
+        }
+
+        for (var node = pending.First; node is not null; node = node.Next)
+        {
+            var cell = cells[node.Value];
+            if (!CanRun(request, cell))
+            {
+                continue;
+            }
+
+            pending.Remove(node);
+            var record = CellRecordOf(cell.CellId);
+            record.Attempts++;
+            var now = DateTime.UtcNow;
+            var lease = new Lease(Guid.NewGuid().ToString("N"), request.WorkerKey, now, now + Options.LeaseTimeout);
+            leases[cell.CellId] = lease;
+            dirty = true;
+            return Task.FromResult<CellLease?>(
+                new CellLease(lease.LeaseId, Assignment(cell, request.WorkerKey), Options.HeartbeatPeriod, Options.CellTimeLimit));
+        }
+
+        return Task.FromResult<CellLease?>(null);
+    }
+
+    public Task<bool> Heartbeat(string cellId, string leaseId, string workerKey)
+    {
+        if (!cells.ContainsKey(cellId) || IsDone(cellId))
+        {
+            return Task.FromResult(false);
+        }
+
+        var now = DateTime.UtcNow;
+        if (leases.TryGetValue(cellId, out var lease))
+        {
+            if (lease.LeaseId != leaseId)
+            {
+                return Task.FromResult(false);
+            }
+
+            leases[cellId] = lease with { ExpiresUtc = now + Options.LeaseTimeout };
+            return Task.FromResult(true);
+        }
+
+        // This activation lost the lease (the sweep moved silos or the cluster restarted) while the worker kept
+        // running the cell: it adopts the running cell instead of starting it a second time.
+        if (Record.State == SweepState.Running && !Record.CancelRequested && pending.Remove(cellId))
+        {
+            leases[cellId] = new Lease(leaseId, workerKey, now, now + Options.LeaseTimeout);
+            logger.LogInformation("sweep {SweepId}: cell {CellId} re-adopted from {Worker}", this.GetPrimaryKeyString(), cellId, workerKey);
+            return Task.FromResult(true);
+        }
+
+        return Task.FromResult(false);
+    }
+
+    public async Task Complete(string leaseId, CellOutcome outcome)
+    {
+        var cellId = outcome.CellId;
+        if (!cells.ContainsKey(cellId) || IsDone(cellId) && CellRecordOf(cellId).Outcome!.Succeeded)
+        {
+            return;
+        }
+
+        var current = leases.TryGetValue(cellId, out var lease) && lease.LeaseId == leaseId;
+        if (current)
+        {
+            leases.Remove(cellId);
+        }
+
+        var record = CellRecordOf(cellId);
+        if (outcome.Succeeded)
+        {
+            // Kept even from an expired lease: the file is committed, and rerunning would only replace it.
+            pending.Remove(cellId);
+            record.Outcome = outcome with { Attempt = Math.Max(1, record.Attempts) };
+        }
+        else if (current || lease is null && !IsDone(cellId))
+        {
+            Charge(cellId, record, outcome);
+        }
+        else
+        {
+            return; // a stale lease's failure: the cell already runs elsewhere
+        }
+
+        await Persist();
+        await CheckFinished();
+    }
+
+    public Task Release(string cellId, string leaseId)
+    {
+        if (leases.TryGetValue(cellId, out var lease) && lease.LeaseId == leaseId)
+        {
+            leases.Remove(cellId);
+            var record = CellRecordOf(cellId);
+            record.Attempts = Math.Max(0, record.Attempts - 1);
+            if (Record.State == SweepState.Running && !Record.CancelRequested)
+            {
+                pending.AddFirst(cellId);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A failed attempt: queued again while attempts remain and the failure may pass, otherwise recorded.</summary>
+    private void Charge(string cellId, CellRecord record, CellOutcome outcome)
+    {
+        if (outcome.Retryable && record.Attempts < Options.MaxAttemptsPerCell && !Record.CancelRequested && Record.State == SweepState.Running)
+        {
+            logger.LogWarning("cell {CellId} failed (attempt {Attempt}): {Error}; retrying", cellId, record.Attempts, outcome.Error);
+            pending.AddLast(cellId);
+            return;
+        }
+
+        record.Outcome = outcome with { Attempt = Math.Max(1, record.Attempts) };
+    }
+
+    /// <summary>Expired leases (no heartbeat: a lost worker or silo) and cells past their time limit cost an attempt.</summary>
+    private async Task CheckLeases()
+    {
+        var now = DateTime.UtcNow;
+        var grace = Options.LeaseTimeout;
+        var changed = false;
+        foreach (var (cellId, lease) in leases.ToList())
+        {
+            string? reason = null;
+            if (lease.ExpiresUtc < now)
+            {
+                reason = $"lease expired: worker {lease.WorkerKey} sent no heartbeat for {Options.LeaseTimeout.TotalSeconds:F0} s";
+                Record.LeaseExpiries++;
+            }
+            else if (Options.CellTimeLimit is { } limit && now - lease.StartedUtc > limit + grace)
+            {
+                reason = $"exceeded the cell time limit of {limit.TotalSeconds:F0} s on {lease.WorkerKey}";
+            }
+
+            if (reason is null)
+            {
+                continue;
+            }
+
+            logger.LogWarning("sweep {SweepId}: cell {CellId}: {Reason}", this.GetPrimaryKeyString(), cellId, reason);
+            leases.Remove(cellId);
+            var record = CellRecordOf(cellId);
+            Charge(cellId, record, new CellOutcome(cellId, false, reason, layout!.CellFile(cellId), 0, (now - lease.StartedUtc).TotalSeconds,
+                lease.WorkerKey, record.Attempts, Retryable: true));
+            changed = true;
+        }
+
+        if (changed || dirty)
+        {
+            await Persist();
+        }
+
+        await CheckFinished();
+    }
+
+    private async Task CheckFinished()
+    {
+        if (Record.State != SweepState.Running || leases.Count > 0 || pending.Count > 0 && !Record.CancelRequested)
+        {
+            return;
+        }
+
+        var failed = Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false });
+        Record.State = Record.CancelRequested ? SweepState.Cancelled
+            : failed > 0 ? SweepState.CompletedWithFailures
+            : SweepState.Completed;
+        Record.FinishedUtc = DateTime.UtcNow;
+        await Persist();
+        leaseClock?.Dispose();
+        leaseClock = null;
+        await Directory().Record(Listing());
+        logger.LogInformation("sweep {SweepId} {State}", this.GetPrimaryKeyString(), Record.State);
+    }
+
+    /// <summary>One write at a time (the grain is reentrant); a failed write (Redis away) is retried by the lease clock.</summary>
+    private async Task Persist()
+    {
+        dirty = true;
+        await writing.WaitAsync();
+        try
+        {
+            if (!dirty)
+            {
+                return;
+            }
+
+            dirty = false;
+            await stored.WriteStateAsync();
+        }
+        catch
+        {
+            dirty = true;
+            throw;
+        }
+        finally
+        {
+            writing.Release();
+        }
+    }
+
+    private void StartLeaseClock()
+    {
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(200).Ticks, Math.Min(Options.LeaseTimeout.Ticks / 4, TimeSpan.FromSeconds(5).Ticks)));
+        leaseClock ??= this.RegisterGrainTimer(async _ =>
+        {
+            try
+            {
+                await CheckLeases();
+            }
+            catch (Exception error)
+            {
+                logger.LogWarning(error, "sweep {SweepId}: lease check failed; retrying", this.GetPrimaryKeyString());
+            }
+        }, new GrainTimerCreationOptions(period, period) { Interleave = true, KeepAlive = true });
+    }
+
+    private static bool CanRun(LeaseRequest request, CellSpec cell) =>
+        request.DataRoots.Count == 0 || cell.DatasetPath is not { } path
+        || request.DataRoots.Any(root => IsUnder(path, root));
+
+    private static bool IsUnder(string path, string root)
+    {
+        var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        var prefix = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return full.StartsWith(prefix, StringComparison.Ordinal);
+    }
+
+    private bool IsDone(string cellId) => Record.Cells.TryGetValue(cellId, out var record) && record.Outcome is not null;
+
+    private CellRecord CellRecordOf(string cellId)
+    {
+        if (!Record.Cells.TryGetValue(cellId, out var record))
+        {
+            Record.Cells[cellId] = record = new CellRecord();
+        }
+
+        return record;
+    }
+
+    private CellAssignment Assignment(CellSpec cell, string workerKey) =>
+        new(this.GetPrimaryKeyString(), Record.Name, cell.CellId, cell.ToJson(), layout!.CellFile(cell.CellId), workerKey);
+
+    private ISweepDirectoryGrain Directory() => GrainFactory.GetGrain<ISweepDirectoryGrain>(SweepDirectoryGrain.DefaultKey);
+
+    private SweepSpec ParseSpec(SweepRequest request)
+    {
+        var spec = SpecLoader.Parse(request.SpecYaml, request.SpecPath);
+        return request.OutputOverride is { Length: > 0 } output ? spec with { Output = Path.GetFullPath(output) } : spec;
+    }
+
+    private void Plan(SweepRequest request, IReadOnlyDictionary<string, IReadOnlyList<string>> categories)
+    {
+        var spec = ParseSpec(request);
+        layout = new ResultsLayout(spec.Output, spec.Name, request.SweepId);
+        Record.Name = spec.Name;
+        cells.Clear();
+        order.Clear();
+        foreach (var cell in SweepPlan.Expand(spec, dataset => categories[dataset.Name]))
+        {
+            cells[cell.CellId] = cell;
+            order.Add(cell.CellId);
+        }
+    }
+
+    /// <summary>Datasets only under the configured data roots, results only under the results root.</summary>
+    private void RequireAllowedPaths(SweepSpec spec, SweepRequest request)
+    {
+        if (Options.DataRoots.Count > 0)
+        {
+            for (var i = 0; i < spec.Datasets.Count; i++)
+            {
+                var path = spec.Datasets[i].Path;
+                if (!Options.DataRoots.Any(root => IsUnder(path, root)))
+                {
+                    throw new FarmException(
+                        $"dataset '{spec.Datasets[i].Name}' at {path} is outside the cluster's data roots ({string.Join(", ", Options.DataRoots)})",
+                        request.SpecPath, $"datasets[{i}].path");
+                }
+            }
+        }
+
+        if (Options.ResultsRoot is { Length: > 0 } results && !IsUnder(spec.Output, results))
+        {
+            throw new FarmException($"output {spec.Output} is outside the cluster's results root {results}", request.SpecPath, "output");
+        }
+    }
 
     /// <summary>
     /// Every split the sweep needs, and every noisy-label contamination of one, is tried before any cell runs, so a
     /// spec the data cannot satisfy (too few anomalous images for a validation size or a contamination rate) stops at
     /// once with the cell and the reason, instead of failing cell by cell later.
     /// </summary>
-    private async Task RequireSatisfiable(IReadOnlyList<CellSpec> cells)
+    private async Task RequireSatisfiable()
     {
         var splits = new Dictionary<(string, string, SplitRequest), DatasetSplit>();
-        foreach (var cell in cells)
+        foreach (var cell in order.Select(id => cells[id]))
         {
             var source = DatasetSources.Of(cell);
             var request = SplitRequests.For(cell);
@@ -126,128 +465,50 @@ public sealed class SweepGrain(ILogger<SweepGrain> logger, IOptions<FarmSiloOpti
         }
     }
 
-    public Task<SweepStatus> Cancel()
-    {
-        cancelRequested = true;
-        return Task.FromResult(Status());
-    }
-
-    private async Task DispatchAsync(string sweepId)
-    {
-        try
-        {
-            var workers = await GrainFactory.GetGrain<IWorkerRegistryGrain>(WorkerRegistryGrain.DefaultKey).GetActiveWorkers();
-            if (workers.Count == 0)
-            {
-                throw new InvalidOperationException("no worker slots are registered in the cluster");
-            }
-
-            var free = new Queue<string>(workers);
-            var inFlight = new List<Task<(CellSpec Cell, CellOutcome Outcome)>>();
-            while (true)
-            {
-                while (!cancelRequested && free.Count > 0 && pending.Count > 0)
-                {
-                    var cell = pending.Dequeue();
-                    running.Add(cell.CellId);
-                    inFlight.Add(RunCellAsync(sweepId, cell, free.Dequeue()));
-                }
-
-                if (inFlight.Count == 0)
-                {
-                    break;
-                }
-
-                var finished = await Task.WhenAny(inFlight);
-                inFlight.Remove(finished);
-                var (done, outcome) = await finished;
-                running.Remove(done.CellId);
-                free.Enqueue(outcome.WorkerKey);
-                var attempt = attempts[done.CellId] = attempts.GetValueOrDefault(done.CellId) + 1;
-                if (!outcome.Succeeded && outcome.Retryable && attempt < options.Value.MaxAttemptsPerCell && !cancelRequested)
-                {
-                    logger.LogWarning("cell {CellId} failed (attempt {Attempt}): {Error}; retrying", done.CellId, attempt, outcome.Error);
-                    pending.Enqueue(done);
-                    continue;
-                }
-
-                outcomes[done.CellId] = outcome with { Attempt = attempt };
-            }
-
-            var failed = outcomes.Values.Count(o => !o.Succeeded);
-            state = cancelRequested ? SweepState.Cancelled
-                : failed > 0 ? SweepState.CompletedWithFailures
-                : SweepState.Completed;
-        }
-        catch (Exception exception)
-        {
-            logger.LogError(exception, "sweep {SweepId} failed", sweepId);
-            error = exception.Message;
-            state = SweepState.Failed;
-        }
-        finally
-        {
-            finishedUtc = DateTime.UtcNow;
-            DelayDeactivation(TimeSpan.FromHours(1));
-        }
-    }
-
-    private async Task<(CellSpec, CellOutcome)> RunCellAsync(string sweepId, CellSpec cell, string worker)
-    {
-        var resultPath = layout!.CellFile(cell.CellId);
-        var assignment = new CellAssignment(sweepId, sweepName, cell.CellId, cell.ToJson(), resultPath, worker);
-        try
-        {
-            var outcome = await GrainFactory.GetGrain<IExperimentCellGrain>($"{sweepId}/{cell.CellId}").Run(assignment);
-            return (cell, outcome);
-        }
-        catch (Exception exception)
-        {
-            // A lost silo or a broken call costs this attempt, not the sweep.
-            return (cell, new CellOutcome(cell.CellId, false, exception.Message, resultPath, 0, 0, worker, 0,
-                Retryable: exception is not FarmException));
-        }
-    }
-
     /// <summary>Each dataset category's manifest beside the results: datasets/&lt;dataset&gt;+&lt;category&gt;.manifest.json.</summary>
-    private async Task WriteDatasetManifests(IReadOnlyList<CellSpec> cells)
+    private async Task WriteDatasetManifests()
     {
-        foreach (var (dataset, category) in cells.Select(c => (c.DatasetName, c.Category)).Distinct())
+        foreach (var (dataset, category) in order.Select(id => (cells[id].DatasetName, cells[id].Category)).Distinct())
         {
-            var cell = cells.First(c => c.DatasetName == dataset && c.Category == category);
+            var cell = order.Select(id => cells[id]).First(c => c.DatasetName == dataset && c.Category == category);
             var source = DatasetSources.Of(cell);
             var path = Path.Combine(layout!.SweepRoot, "datasets", $"{dataset}+{category}.manifest.json");
             await GrainFactory.GetGrain<IDatasetGrain>(source.DatasetKey).WriteManifest(source, category, path);
         }
     }
 
-    private void WriteSweepManifest(SweepRequest request, IReadOnlyList<CellSpec> cells)
+    private void WriteSweepManifest(SweepRequest request, string name)
     {
         var root = layout!.SweepRoot;
         AtomicFile.WriteAllText(Path.Combine(root, "spec.yaml"), request.SpecYaml);
         var manifest = new
         {
             sweep_id = request.SweepId,
-            sweep_name = sweepName,
+            sweep_name = name,
             spec_path = request.SpecPath,
             created_utc = DateTime.UtcNow,
-            cells = cells.Select(c => new { cell_id = c.CellId, config_hash = c.ConfigHash }).ToList(),
+            cells = order.Select(id => new { cell_id = id, config_hash = cells[id].ConfigHash }).ToList(),
         };
         AtomicFile.WriteAllText(Path.Combine(root, "sweep.json"),
             JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    private SweepListing Listing() => new(
+        this.GetPrimaryKeyString(), Record.Name, Record.State, Record.StartedUtc ?? DateTime.UtcNow, Record.ResultsRoot,
+        Record.TotalCells, Record.Cells.Values.Count(c => c.Outcome is { Succeeded: true }),
+        Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false }));
+
     private SweepStatus Status() => new(
         this.GetPrimaryKeyString(),
-        sweepName,
-        state,
-        totalCells,
-        outcomes.Values.Count(o => o.Succeeded),
-        outcomes.Values.Count(o => !o.Succeeded),
-        running.ToList(),
-        layout?.SweepRoot ?? "",
-        startedUtc,
-        finishedUtc,
-        outcomes.Values.OrderBy(o => o.CellId, StringComparer.Ordinal).ToList(),
-        error);
+        Record.Name,
+        Record.State,
+        Record.TotalCells,
+        Record.Cells.Values.Count(c => c.Outcome is { Succeeded: true }),
+        Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false }),
+        leases.Keys.Order(StringComparer.Ordinal).ToList(),
+        Record.ResultsRoot,
+        Record.StartedUtc,
+        Record.FinishedUtc,
+        Record.Cells.Values.Where(c => c.Outcome is not null).Select(c => c.Outcome!).OrderBy(o => o.CellId, StringComparer.Ordinal).ToList(),
+        Record.Error);
 }

@@ -2,10 +2,11 @@ using Farm.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
-// The standalone silo: the same grains as `farm run`'s embedded one. Settings from appsettings.json, environment
-// (Farm__WorkerSlots=2) or the command line (--Farm:WorkerSlots 2).
+// A standalone silo. Settings from appsettings.json, the environment (Farm__WorkerSlots=2,
+// Farm__Cluster__Provider=redis, Farm__Cluster__Redis=redis:6379) or the command line (--Farm:WorkerSlots 2).
 var builder = Host.CreateApplicationBuilder(args);
+var farm = builder.Configuration.GetSection("Farm").Get<FarmSiloOptions>() ?? new FarmSiloOptions();
 builder.UseOrleans(silo => silo
-    .UseLocalhostClustering()
+    .UseFarmCluster(farm.Cluster)
     .AddFarm(options => builder.Configuration.GetSection("Farm").Bind(options)));
 await builder.Build().RunAsync();

@@ -1,17 +1,76 @@
 namespace Farm.Grains.Hosting;
 
-/// <summary>How a silo offers its devices to sweeps.</summary>
+/// <summary>How a silo offers its devices to sweeps, and the rules it enforces (configuration section "Farm").</summary>
 public sealed class FarmSiloOptions
 {
     /// <summary>
     /// Worker slots this silo registers: one per GPU on a GPU machine; on CPU, how many cells run at once. Default 1:
-    /// one CPU cell already uses every core through libtorch's thread pool.
+    /// one CPU cell already uses every core through libtorch's thread pool. 0: a coordinator silo that runs no cells.
     /// </summary>
     public int WorkerSlots { get; set; } = 1;
+
+    /// <summary>The device kind of this silo's slots: "cpu" or "cuda".</summary>
+    public string Device { get; set; } = "cpu";
 
     /// <summary>libtorch intra-op threads for the whole process; 0 = cores / slots (at least 1).</summary>
     public int TorchThreads { get; set; }
 
     /// <summary>Attempts per cell before it is recorded as failed (a crashed or throwing worker costs a retry).</summary>
     public int MaxAttemptsPerCell { get; set; } = 2;
+
+    /// <summary>How often a running cell's worker renews its lease.</summary>
+    public TimeSpan HeartbeatPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A lease not renewed for this long expires and its cell is queued again (a lost worker or silo).</summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often an idle slot asks for work.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A cell running longer than this is stopped and charged an attempt; null: no limit.</summary>
+    public TimeSpan? CellTimeLimit { get; set; }
+
+    /// <summary>
+    /// Dataset folders this cluster may read; a spec naming a dataset elsewhere is refused. Empty: any folder (the
+    /// embedded `farm run`). A slot only leases cells whose dataset lies under its silo's roots.
+    /// </summary>
+    public List<string> DataRoots { get; set; } = [];
+
+    /// <summary>Where results may be written; a spec whose output lies elsewhere is refused. Null: anywhere.</summary>
+    public string? ResultsRoot { get; set; }
+
+    public FarmSecurityOptions Security { get; set; } = new();
+
+    public FarmClusterOptions Cluster { get; set; } = new();
+}
+
+/// <summary>Section "Farm:Security".</summary>
+public sealed class FarmSecurityOptions
+{
+    /// <summary>
+    /// When set, calls that change state (submitting or cancelling a sweep, adding or removing a schedule) must carry
+    /// this token (`farm … --token`, or FARM_TOKEN); reads need none.
+    /// </summary>
+    public string? Token { get; set; }
+}
+
+/// <summary>Section "Farm:Cluster": how silos find each other and where cluster state lives.</summary>
+public sealed class FarmClusterOptions
+{
+    /// <summary>"localhost" (one machine, state in memory), "redis", or "kubernetes-redis" (pods found through the API).</summary>
+    public string Provider { get; set; } = "localhost";
+
+    /// <summary>Redis connection string (StackExchange.Redis syntax, e.g. "redis:6379") for membership, state and reminders.</summary>
+    public string? Redis { get; set; }
+
+    public string ClusterId { get; set; } = "farm";
+
+    public string ServiceId { get; set; } = "farm";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos and clients reach this silo at; null: the machine's first non-loopback address.</summary>
+    public string? AdvertisedAddress { get; set; }
 }

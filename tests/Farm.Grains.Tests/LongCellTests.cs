@@ -25,7 +25,12 @@ public sealed class LongCellTests : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) => silo
-            .AddFarm(options => options.TorchThreads = 1)
+            .AddFarmInMemoryState()
+            .AddFarm(options =>
+            {
+                options.TorchThreads = 1;
+                options.PollInterval = TimeSpan.FromMilliseconds(100);
+            })
             .Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = DefaultTimeout));
         builder.ConfigureClient(client => client
             .AddFarmClient()

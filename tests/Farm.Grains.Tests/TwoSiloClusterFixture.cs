@@ -13,10 +13,11 @@ public sealed class TwoSiloClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) => silo.AddFarm(options =>
+        builder.ConfigureSilo((_, silo) => silo.AddFarmInMemoryState().AddFarm(options =>
         {
             options.WorkerSlots = 1;
             options.TorchThreads = 1;
+            options.PollInterval = TimeSpan.FromMilliseconds(100);
         }));
         builder.ConfigureClient(client => client.AddFarmClient());
         Cluster = builder.Build();
