@@ -15,6 +15,11 @@ public static class FarmCommandLine
         root.Subcommands.Add(TableCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        foreach (var command in ClusterCommands.Create())
+        {
+            root.Subcommands.Add(command);
+        }
+
         return root;
     }
 }

@@ -73,14 +73,18 @@ internal static class RunCommand
 /// <summary>Live progress while a sweep runs: a bar where the terminal is interactive, a line per cell otherwise.</summary>
 internal static class SweepProgress
 {
+    /// <remarks>
+    /// With <c>cancelOnInterrupt</c> (`farm run`), Ctrl-C cancels the sweep and waits for its running cells; without it
+    /// (`farm watch`), Ctrl-C only stops watching (an OperationCanceledException).
+    /// </remarks>
     public static async Task<SweepStatus> WatchAsync(
-        IAnsiConsole console, ISweepGrain sweep, SweepStatus status, CancellationToken cancellation)
+        IAnsiConsole console, ISweepGrain sweep, SweepStatus status, CancellationToken cancellation, bool cancelOnInterrupt = true)
     {
         var cancelSent = false;
         async Task<SweepStatus> Poll()
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);
-            if (cancellation.IsCancellationRequested && !cancelSent)
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancelOnInterrupt ? CancellationToken.None : cancellation);
+            if (cancelOnInterrupt && cancellation.IsCancellationRequested && !cancelSent)
             {
                 cancelSent = true;
                 console.MarkupLine("[yellow]cancelling: running cells finish, no new cells start[/]");
