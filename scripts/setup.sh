@@ -5,8 +5,9 @@
 #   libopenblas0-pthread - an optimised BLAS/LAPACK for that reference (Debian defaults to the slow netlib one), so
 #                     benchmark ratios against PyTorch are fair
 #   redis-server      - cluster-state tests (Orleans' Redis providers)
+#   prometheus        - for its promtool: the metrics test lints the silo's /metrics with `promtool check metrics`
 set -euo pipefail
-packages=(g++ patchelf python3 python3-numpy python3-torch python3-torchvision python3-sklearn libopenblas0-pthread redis-server)
+packages=(g++ patchelf python3 python3-numpy python3-torch python3-torchvision python3-sklearn libopenblas0-pthread redis-server prometheus)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 // Farm__Cluster__Provider=redis, Farm__Cluster__Redis=redis:6379) or the command line (--Farm:WorkerSlots 2).
 var builder = Host.CreateApplicationBuilder(args);
 var farm = builder.Configuration.GetSection("Farm").Get<FarmSiloOptions>() ?? new FarmSiloOptions();
+builder.AddFarmTelemetry(builder.Configuration[FarmTelemetry.MetricsUrlKey]); // Prometheus /metrics where configured
 builder.UseOrleans(silo => silo
     .UseFarmCluster(farm.Cluster)
     .AddFarm(options => builder.Configuration.GetSection("Farm").Bind(options)));

@@ -26,6 +26,7 @@ public static class FarmSiloBuilderExtensions
         silo.Services.AddOptions<FarmSiloOptions>().Configure(options => configure?.Invoke(options));
         silo.Services.AddPlacementDirector<SiloBoundPlacement, SiloBoundPlacementDirector>();
         silo.Services.AddFarmExceptions();
+        silo.Services.AddFarmMetrics();
         silo.AddIncomingGrainCallFilter<TokenCallFilter>();
         silo.AddStartupTask(StartWorkerSlots, ServiceLifecycleStage.Active);
         return silo;
