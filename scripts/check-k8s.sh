@@ -57,4 +57,30 @@ for fixture in "$validator"/fixtures/*/; do
   fi
   rejected=$((rejected + 1))
 done
-echo "check-k8s: overlays $(basename -a "${overlays[@]%.yaml}" | tr '\n' ' ')valid; $rejected broken fixtures rejected as expected"
+# Dockerfiles: no container engine here to build them, so check what can go stale. The published project and every
+# project it references (transitively) must be copied into the build stage, project file first (restore layer), and
+# the final stage must switch to a non-root user.
+dockerfiles=0
+for dockerfile in docker/Dockerfile.*; do
+  published=$(sed -n 's/^RUN dotnet publish \([^ ]*\) .*/\1/p' "$dockerfile")
+  [[ -n "$published" && -d "$published" ]] || fail "$dockerfile: 'RUN dotnet publish DIR' must name a project folder (found '$published')"
+  queue=("$published")
+  seen=" "
+  while ((${#queue[@]} > 0)); do
+    dir=${queue[0]}; queue=("${queue[@]:1}")
+    [[ "$seen" == *" $dir "* ]] && continue
+    seen+="$dir "
+    project=$(ls "$dir"/*.csproj 2>/dev/null | head -1)
+    [[ -n "$project" ]] || fail "$dockerfile: $dir has no .csproj"
+    grep -qxF "COPY $project $dir/" "$dockerfile" || fail "$dockerfile: needs 'COPY $project $dir/' before the restore ($published references $dir)"
+    grep -qxF "COPY $dir/ $dir/" "$dockerfile" || fail "$dockerfile: needs 'COPY $dir/ $dir/' ($published references $dir)"
+    while read -r reference; do
+      queue+=("$(basename "$(dirname "$reference")")")
+    done < <(sed -n 's/.*<ProjectReference Include="\([^"]*\)".*/\1/p' "$project" | tr '\\' '/')
+  done
+  awk '/^FROM /{user=""} /^USER /{user=$2} END{exit !(user != "" && user != "root" && user != "0")}' "$dockerfile" ||
+    fail "$dockerfile: the final stage must end with a non-root USER"
+  dockerfiles=$((dockerfiles + 1))
+done
+((dockerfiles > 0)) || fail "no Dockerfiles under docker/"
+echo "check-k8s: overlays $(basename -a "${overlays[@]%.yaml}" | tr '\n' ' ')valid; $rejected broken fixtures rejected as expected; $dockerfiles Dockerfiles copy every project they publish"
