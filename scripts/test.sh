@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/check-k8s.sh   # Kubernetes manifests (k8s/) and Dockerfiles, before the .NET build and tests
 dotnet build Farm.sln -c Release -nologo -v quiet
 log=$(mktemp)
 status=0
