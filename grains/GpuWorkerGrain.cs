@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Farm.Engine;
 using Farm.Grains.Hosting;
 using Farm.Grains.Placement;
+using Farm.Grains.Telemetry;
 using Farm.GrainInterfaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,8 @@ namespace Farm.Grains;
 /// </summary>
 [SiloBoundPlacement]
 [Reentrant]
-public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<FarmSiloOptions> options) : Grain, IGpuWorkerGrain
+public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<FarmSiloOptions> options, FarmMetrics metrics)
+    : Grain, IGpuWorkerGrain
 {
     /// <summary>How long a finished cell's outcome is offered to its sweep before the worker gives up on reporting it.</summary>
     private static readonly TimeSpan ReportPatience = TimeSpan.FromMinutes(5);
@@ -36,6 +38,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
     public Task Start()
     {
         var settings = options.Value;
+        metrics.WorkerRegistered(Key);
         poll ??= this.RegisterGrainTimer(_ => PullAsync(), new GrainTimerCreationOptions(TimeSpan.Zero, settings.PollInterval)
         {
             Interleave = true, KeepAlive = true,
@@ -49,6 +52,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        metrics.WorkerRemoved(Key);
         // The silo is going away: stop the cell and hand its lease back, so it runs elsewhere at once, uncharged.
         if (current is { } lease)
         {
@@ -168,6 +172,9 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         await executing.WaitAsync();
         var clock = Stopwatch.StartNew();
         var token = stop?.Token ?? CancellationToken.None;
+        var images = (long)work.Split.Train.Count + work.Split.Validation.Count + work.Split.Test.Count;
+        var succeeded = false;
+        metrics.WorkerBusy(Key, true);
         try
         {
             var rows = await Task.Factory.StartNew(
@@ -175,6 +182,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
+            succeeded = true;
             return new CellOutcome(assignment.CellId, true, null, assignment.ResultPath, rows, clock.Elapsed.TotalSeconds, Key, 0);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -198,6 +206,8 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         }
         finally
         {
+            metrics.WorkerBusy(Key, false);
+            metrics.CellFinished(succeeded, clock.Elapsed.TotalSeconds, succeeded ? images : 0);
             executing.Release();
         }
     }

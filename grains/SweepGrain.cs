@@ -5,6 +5,7 @@ using Farm.Engine.Pipeline;
 using Farm.Engine.Results;
 using Farm.Engine.Sweeps;
 using Farm.Grains.Hosting;
+using Farm.Grains.Telemetry;
 using Farm.GrainInterfaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ namespace Farm.Grains;
 public sealed class SweepGrain(
     ILogger<SweepGrain> logger,
     IOptions<FarmSiloOptions> options,
+    FarmMetrics metrics,
     [PersistentState("sweep", FarmSiloBuilderExtensions.StorageName)] IPersistentState<SweepRecord> stored)
     : Grain, ISweepGrain
 {
@@ -258,6 +260,7 @@ public sealed class SweepGrain(
         {
             logger.LogWarning("cell {CellId} failed (attempt {Attempt}): {Error}; retrying", cellId, record.Attempts, outcome.Error);
             pending.AddLast(cellId);
+            metrics.CellRetried();
             return;
         }
 
@@ -277,6 +280,7 @@ public sealed class SweepGrain(
             {
                 reason = $"lease expired: worker {lease.WorkerKey} sent no heartbeat for {Options.LeaseTimeout.TotalSeconds:F0} s";
                 Record.LeaseExpiries++;
+                metrics.LeaseExpired();
             }
             else if (Options.CellTimeLimit is { } limit && now - lease.StartedUtc > limit + grace)
             {
@@ -306,6 +310,7 @@ public sealed class SweepGrain(
 
     private async Task CheckFinished()
     {
+        ReportMetrics();
         if (Record.State != SweepState.Running || leases.Count > 0 || pending.Count > 0 && !Record.CancelRequested)
         {
             return;
@@ -319,6 +324,7 @@ public sealed class SweepGrain(
         await Persist();
         leaseClock?.Dispose();
         leaseClock = null;
+        metrics.ForgetSweep(this.GetPrimaryKeyString());
         await Directory().Record(Listing());
         logger.LogInformation("sweep {SweepId} {State}", this.GetPrimaryKeyString(), Record.State);
     }
@@ -347,6 +353,21 @@ public sealed class SweepGrain(
         {
             writing.Release();
         }
+    }
+
+    private void ReportMetrics()
+    {
+        if (Record.State == SweepState.Running)
+        {
+            metrics.ReportSweep(this.GetPrimaryKeyString(), pending.Count, leases.Count,
+                Record.Cells.Values.Count(c => c.Outcome is { Succeeded: true }), Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false }));
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.ForgetSweep(this.GetPrimaryKeyString());
+        return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     private void StartLeaseClock()
