@@ -15,6 +15,7 @@ public static class FarmCommandLine
         root.Subcommands.Add(TableCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(CompareCommand.Create());
         return root;
     }
 }

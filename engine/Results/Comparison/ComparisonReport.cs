@@ -60,7 +60,7 @@ public sealed record ComparisonReport(
         text.AppendLine($"- Current: `{Current.Path}` ({Describe(Current)})");
         text.AppendLine($"- Tolerance: {ToleranceText()} (absolute; metrics are fractions in [0, 1]; " +
             "image_fpr and image_fnr regress when they rise)");
-        text.AppendLine("- Means over seeds; threshold-independent metrics once per cell (threshold `any`)").AppendLine();
+        text.AppendLine("- Means over seeds (run and condition seeds); threshold-independent metrics once per cell (threshold `any`)").AppendLine();
 
         text.AppendLine("## Regressions").AppendLine();
         if (Regressions.Count == 0)
