@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Farm.Engine.IO;
+using Farm.Engine.Pipeline;
+using Farm.Engine.Sweeps;
+
+namespace Farm.Engine.Results;
+
+/// <summary>
+/// The identity of a cell's results for <see cref="CellCache"/>: <see cref="Value"/> is a lower-case hex SHA-256 over
+/// everything that changes them and nothing that merely labels them.
+/// <list type="bullet">
+/// <item><see cref="ConfigHash"/>: <see cref="CellSpec.ConfigHash"/>, the cell's canonical configuration (dataset
+/// format and path, generator settings, folders, category, labels path, condition, model name, backbone, weights path,
+/// options, seed, image size, batch size, threshold methods, validation). It leaves out the sweep name and the dataset's
+/// name; the sweep id, output folder and cell file are not part of a cell at all.</item>
+/// <item><see cref="DatasetHash"/>: the category's manifest hash (every image and mask file's content and label).</item>
+/// <item><see cref="WeightsSha256"/> and <see cref="LabelsSha256"/>: the content of the weights file and the labels
+/// CSV, so that a file replaced under the same name is a new key.</item>
+/// <item><see cref="FarmVersion"/>: the version result rows carry as <c>farm_version</c> (see
+/// <see cref="CurrentFarmVersion"/>); new code may compute different numbers.</item>
+/// </list>
+/// </summary>
+public sealed record CellCacheKey(
+    string Value,
+    string ConfigHash,
+    string DatasetHash,
+    string? WeightsSha256,
+    string? LabelsSha256,
+    string FarmVersion,
+    string CanonicalConfig)
+{
+    /// <summary>Bump when the key's inputs change meaning, so that old entries stop matching.</summary>
+    public const int KeyVersion = 1;
+
+    // Hashing a 100 MB weights file per cell would cost more than many cells: hash each file once per length and
+    // modification time. A same-length rewrite that keeps the modification time is not noticed (as with make or rsync).
+    private static readonly ConcurrentDictionary<string, (long Length, DateTime ModifiedUtc, string Sha256)> FileHashMemo =
+        new(StringComparer.Ordinal);
+
+    /// <summary>The version this build writes into <c>farm_version</c>: the engine's informational version.</summary>
+    public static string CurrentFarmVersion => CellRows.FarmVersion;
+
+    public override string ToString() => Value;
+
+    /// <param name="cell">The cell as planned; sweep-specific parts do not enter the key.</param>
+    /// <param name="datasetManifestHash">The category's manifest hash (<c>dataset_hash</c> of the rows).</param>
+    /// <param name="weightsPath">The weights file the worker loads (usually the cell's); null for a random backbone.</param>
+    /// <param name="farmVersion">Normally <see cref="CurrentFarmVersion"/>.</param>
+    public static CellCacheKey Compute(CellSpec cell, string datasetManifestHash, string? weightsPath, string farmVersion)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        ArgumentException.ThrowIfNullOrWhiteSpace(datasetManifestHash);
+        ArgumentException.ThrowIfNullOrWhiteSpace(farmVersion);
+        var weights = weightsPath is null ? null : ContentSha256(weightsPath);
+        var labels = cell.LabelsPath is null ? null : ContentSha256(cell.LabelsPath);
+        var configHash = cell.ConfigHash;
+
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("v", KeyVersion);
+            json.WriteString("config_hash", configHash);
+            json.WriteString("dataset_hash", datasetManifestHash);
+            WriteNullable(json, "weights_sha256", weights);
+            WriteNullable(json, "labels_sha256", labels);
+            json.WriteString("farm_version", farmVersion);
+            json.WriteEndObject();
+        }
+        var value = Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
+        return new CellCacheKey(value, configHash, datasetManifestHash, weights, labels, farmVersion,
+            cell.CanonicalConfig());
+    }
+
+    /// <summary>Whether <paramref name="key"/> looks like a key (64 lower-case hex digits), i.e. is safe in a path.</summary>
+    public static bool IsWellFormed(string key) =>
+        key.Length == 64 && key.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
+
+    /// <summary>SHA-256 of a file's content, memoised per full path, length and modification time.</summary>
+    internal static string ContentSha256(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var file = new FileInfo(fullPath);
+        if (!file.Exists)
+        {
+            throw new FarmException("file not found (needed for the cell cache key)", fullPath);
+        }
+        var (length, modified) = (file.Length, file.LastWriteTimeUtc);
+        if (FileHashMemo.TryGetValue(fullPath, out var known) && known.Length == length && known.ModifiedUtc == modified)
+        {
+            return known.Sha256;
+        }
+        var hash = FileHashes.Sha256(fullPath);
+        FileHashMemo[fullPath] = (length, modified, hash);
+        return hash;
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+}
