@@ -32,7 +32,8 @@ public sealed record SweepStatus(
     [property: Id(8)] DateTime? StartedUtc,
     [property: Id(9)] DateTime? FinishedUtc,
     [property: Id(10)] IReadOnlyList<CellOutcome> Outcomes,
-    [property: Id(11)] string? Error)
+    [property: Id(11)] string? Error,
+    [property: Id(12)] IReadOnlyDictionary<string, string>? RunningOn = null)
 {
     public bool IsFinished => State is not (SweepState.NotStarted or SweepState.Running);
 }

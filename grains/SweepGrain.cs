@@ -531,5 +531,6 @@ public sealed class SweepGrain(
         Record.StartedUtc,
         Record.FinishedUtc,
         Record.Cells.Values.Where(c => c.Outcome is not null).Select(c => c.Outcome!).OrderBy(o => o.CellId, StringComparer.Ordinal).ToList(),
-        Record.Error);
+        Record.Error,
+        leases.ToDictionary(entry => entry.Key, entry => entry.Value.WorkerKey, StringComparer.Ordinal));
 }
