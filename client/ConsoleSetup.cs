@@ -24,4 +24,23 @@ internal static class ConsoleSetup
         });
         AnsiConsole.Profile.Width = 160;
     }
+
+    /// <summary>
+    /// The user's own models (FARM_MODEL_PLUGINS: assembly paths separated by ':'), so that specs naming them pass the
+    /// client's checks; the cluster's silos load the same assemblies (Farm:ModelPlugins).
+    /// </summary>
+    public static bool TryLoadModelPlugins()
+    {
+        var paths = Environment.GetEnvironmentVariable("FARM_MODEL_PLUGINS") ?? "";
+        try
+        {
+            Engine.Models.ModelPlugins.Load(paths.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries), "FARM_MODEL_PLUGINS");
+            return true;
+        }
+        catch (Engine.FarmException error)
+        {
+            CliErrors.Report(error.Message);
+            return false;
+        }
+    }
 }

@@ -28,6 +28,7 @@ public static class FarmSiloBuilderExtensions
         silo.Services.AddFarmExceptions();
         silo.Services.AddFarmMetrics();
         silo.AddIncomingGrainCallFilter<TokenCallFilter>();
+        silo.AddStartupTask(LoadModelPlugins, ServiceLifecycleStage.RuntimeInitialize);
         silo.AddStartupTask(StartWorkerSlots, ServiceLifecycleStage.Active);
         return silo;
     }
@@ -149,6 +150,14 @@ public static class FarmSiloBuilderExtensions
 
         return Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
                ?? IPAddress.Loopback;
+    }
+
+    /// <summary>The user's own models, registered before the silo takes any call (specs naming them are checked).</summary>
+    private static Task LoadModelPlugins(IServiceProvider services, CancellationToken cancellation)
+    {
+        var options = services.GetRequiredService<IOptions<FarmSiloOptions>>().Value;
+        Engine.Models.ModelPlugins.Load(options.ModelPlugins);
+        return Task.CompletedTask;
     }
 
     private static async Task StartWorkerSlots(IServiceProvider services, CancellationToken cancellation)

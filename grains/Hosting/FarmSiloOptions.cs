@@ -39,6 +39,9 @@ public sealed class FarmSiloOptions
     /// <summary>Where results may be written; a spec whose output lies elsewhere is refused. Null: anywhere.</summary>
     public string? ResultsRoot { get; set; }
 
+    /// <summary>Assemblies with the user's own models (see Farm.Engine.Models.IModelPlugin), loaded at start-up.</summary>
+    public List<string> ModelPlugins { get; set; } = [];
+
     public FarmSecurityOptions Security { get; set; } = new();
 
     public FarmClusterOptions Cluster { get; set; } = new();

@@ -4,7 +4,7 @@ namespace Farm.Grains.Tests;
 internal sealed class TinySweep : IDisposable
 {
     public TinySweep(string name = "tiny", int seeds = 2, string categories = "[fabric]", string format = "synthetic",
-        string model = "padim", string conditions = "")
+        string model = "padim", string conditions = "", string? secondModel = null)
     {
         Root = Directory.CreateTempSubdirectory("farm-grains-").FullName;
         SpecPath = Path.Combine(Root, "spec.yaml");
@@ -27,6 +27,7 @@ internal sealed class TinySweep : IDisposable
             models:
               - name: {{model}}
                 options: { n_features: 40 }
+            {{(secondModel is null ? "" : $"  - name: {secondModel}")}}
             thresholds: [f1max, percentile]
             validation: { anomalous: 2, normal: 1 }
             {{conditions}}

@@ -70,12 +70,83 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         AssertEveryCellExactlyOnce(finished, sweep);
     }
 
-    private static async Task<ISweepGrain> Submit(ProcessCluster cluster, TinySweep sweep, string prefix)
+    [Fact]
+    public async Task StoppingTheWholeClusterMidSweepAndStartingItAgainResumesTheSweep()
+    {
+        await using var cluster = new ProcessCluster(siloCount: 3);
+        await cluster.StartAsync();
+        using var sweep = new TinySweep(name: "resume", seeds: Cells);
+        var grain = await Submit(cluster, sweep, "resume");
+
+        SweepStatus? before = null;
+        await cluster.Eventually(async () => (before = await grain.GetStatus()).CompletedCells >= 2, TimeSpan.FromMinutes(3), "two cells did not complete");
+        Assert.False(before!.IsFinished, "the sweep finished before the cluster was stopped");
+        output.WriteLine($"killing every silo with {before.CompletedCells} of {Cells} cells done");
+        for (var i = 0; i < cluster.SiloCount; i++)
+        {
+            cluster.KillSilo(i);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        for (var i = 0; i < cluster.SiloCount; i++)
+        {
+            cluster.StartSilo(i);
+        }
+
+        // Nobody resubmits: the silos' workers find the unfinished sweep in the persisted directory.
+        var finished = await WaitUntilFinished(cluster, grain);
+        AssertEveryCellExactlyOnce(finished, sweep);
+        var listed = Assert.Single(await cluster.Client.GetGrain<ISweepDirectoryGrain>("default").List(), s => s.SweepId == finished.SweepId);
+        Assert.Equal(SweepState.Completed, listed.State);
+        Assert.Equal(Cells, listed.CompletedCells);
+    }
+
+    [Fact]
+    public async Task AThrowingWorkerAndACellPastItsTimeLimitAreRetriedThenRecordedWhileTheSweepGoesOn()
+    {
+        await using var cluster = new ProcessCluster(siloCount: 2, new Dictionary<string, string>
+        {
+            ["Farm__ModelPlugins__0"] = typeof(FaultyModels).Assembly.Location,
+            ["Farm__CellTimeLimit"] = "00:00:02",
+        });
+        await cluster.StartAsync();
+
+        using var throwing = new TinySweep(name: "throws", seeds: 2, secondModel: FaultyModels.Throws);
+        var thrown = await WaitUntilFinished(cluster, await Submit(cluster, throwing, "throws", cells: 4));
+        AssertFailedTwiceAndTheOthersLanded(thrown, FaultyModels.Throws, "InvalidOperationException: the worker fell over");
+
+        using var stalling = new TinySweep(name: "stalls", seeds: 1, secondModel: FaultyModels.Stalls);
+        var stalled = await WaitUntilFinished(cluster, await Submit(cluster, stalling, "stalls", cells: 2));
+        AssertFailedTwiceAndTheOthersLanded(stalled, FaultyModels.Stalls, "exceeded the cell time limit of 2 s");
+        var stall = Assert.Single(stalled.Outcomes, o => !o.Succeeded);
+        Assert.True(stall.Seconds < FaultyModels.StallPerBatch.TotalSeconds * 2, $"the stalled cell ran {stall.Seconds:F1} s: it was not stopped");
+    }
+
+    private static void AssertFailedTwiceAndTheOthersLanded(SweepStatus status, string faultyModel, string error)
+    {
+        Assert.Equal(SweepState.CompletedWithFailures, status.State);
+        Assert.Equal(status.TotalCells, status.Outcomes.Count);
+        var failed = status.Outcomes.Where(o => !o.Succeeded).ToList();
+        Assert.NotEmpty(failed);
+        Assert.All(failed, o =>
+        {
+            Assert.Contains($"/{faultyModel}/", o.CellId);
+            Assert.Equal(2, o.Attempt); // Farm:MaxAttemptsPerCell's default
+            Assert.Contains(error, o.Error);
+        });
+        var landed = status.Outcomes.Where(o => o.Succeeded).ToList();
+        Assert.Equal(status.TotalCells - failed.Count, landed.Count);
+        Assert.All(landed, o => Assert.Contains("/padim/", o.CellId));
+        var files = Directory.GetFiles(status.ResultsDirectory, "*.parquet", SearchOption.AllDirectories);
+        Assert.Equal(landed.Select(o => o.ResultPath).Order(), files.Order());
+    }
+
+    private static async Task<ISweepGrain> Submit(ProcessCluster cluster, TinySweep sweep, string prefix, int cells = Cells)
     {
         var sweepId = $"{prefix}-{Guid.NewGuid():N}";
         var grain = cluster.Client.GetGrain<ISweepGrain>(sweepId);
         var started = await grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null));
-        Assert.Equal(Cells, started.TotalCells);
+        Assert.Equal(cells, started.TotalCells);
         return grain;
     }
 

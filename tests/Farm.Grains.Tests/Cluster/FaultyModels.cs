@@ -1,0 +1,52 @@
+using Farm.Engine.Models;
+using Farm.Engine.Models.Padim;
+using TorchSharp;
+
+namespace Farm.Grains.Tests.Cluster;
+
+/// <summary>
+/// Models that misbehave, loaded into the process cluster's silos as a model plugin (Farm:ModelPlugins = this test
+/// assembly): one whose fit throws, one whose fit outlasts any reasonable time limit.
+/// </summary>
+public sealed class FaultyModels : IModelPlugin
+{
+    public const string Throws = "test-throws";
+
+    public const string Stalls = "test-stalls";
+
+    /// <summary>How long the stalling model sleeps per training batch (it notices cancellation between batches).</summary>
+    public static readonly TimeSpan StallPerBatch = TimeSpan.FromSeconds(4);
+
+    public void Register()
+    {
+        if (!ModelRegistry.Contains(Throws))
+        {
+            ModelRegistry.Register(Throws, _ => new FaultyDetector(Throws, stall: false));
+            ModelRegistry.Register(Stalls, options => new FaultyDetector(Stalls, stall: true, new PadimDetector(options)));
+        }
+    }
+
+    private sealed class FaultyDetector(string name, bool stall, IAnomalyDetector? inner = null) : IAnomalyDetector
+    {
+        public string Name => name;
+
+        public void Fit(IEnumerable<torch.Tensor> normalBatches)
+        {
+            if (!stall)
+            {
+                throw new InvalidOperationException("the worker fell over (a fault injected by the test)");
+            }
+
+            foreach (var _ in normalBatches)
+            {
+                Thread.Sleep(StallPerBatch);
+            }
+
+            inner!.Fit(normalBatches);
+        }
+
+        public ScoredBatch Predict(torch.Tensor batch) => inner?.Predict(batch) ?? throw new InvalidOperationException("not fitted");
+
+        public void Dispose() => inner?.Dispose();
+    }
+}
