@@ -6,7 +6,8 @@ public sealed record SweepRequest(
     [property: Id(0)] string SweepId,
     [property: Id(1)] string SpecPath,
     [property: Id(2)] string SpecYaml,
-    [property: Id(3)] string? OutputOverride);
+    [property: Id(3)] string? OutputOverride,
+    [property: Id(4)] bool NoCache = false);
 
 [GenerateSerializer, Alias("Farm.SweepState")]
 public enum SweepState
@@ -67,7 +68,10 @@ public sealed record SweepListing(
     [property: Id(6)] int CompletedCells,
     [property: Id(7)] int FailedCells);
 
-/// <summary>A leased cell: the cell (engine CellSpec as canonical JSON), where its rows go, and the slot running it.</summary>
+/// <summary>
+/// A leased cell: the cell (engine CellSpec as canonical JSON), where its rows go, the slot running it, and the cell
+/// cache shared across sweeps (null: none); with <see cref="NoCache"/> the cell is computed anyway and its entry renewed.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Farm.CellAssignment")]
 public sealed record CellAssignment(
     [property: Id(0)] string SweepId,
@@ -75,7 +79,9 @@ public sealed record CellAssignment(
     [property: Id(2)] string CellId,
     [property: Id(3)] string CellSpecJson,
     [property: Id(4)] string ResultPath,
-    [property: Id(5)] string WorkerKey);
+    [property: Id(5)] string WorkerKey,
+    [property: Id(6)] string? CacheRoot = null,
+    [property: Id(7)] bool NoCache = false);
 
 /// <summary>What a worker slot runs: the assignment plus the dataset split the dataset grain chose for it.</summary>
 [GenerateSerializer, Immutable, Alias("Farm.CellWork")]
@@ -93,7 +99,8 @@ public sealed record CellOutcome(
     [property: Id(5)] double Seconds,
     [property: Id(6)] string WorkerKey,
     [property: Id(7)] int Attempt,
-    [property: Id(8)] bool Retryable = false);
+    [property: Id(8)] bool Retryable = false,
+    [property: Id(9)] bool FromCache = false);
 
 /// <summary>
 /// Where a dataset lives and in which layout. Synthetic datasets carry their generator settings, folder datasets

@@ -1,22 +1,51 @@
 using Farm.Engine.Pipeline;
+using Farm.Engine.Results;
 using Farm.Engine.Sweeps;
 using Farm.GrainInterfaces;
+using Microsoft.Extensions.Logging;
 
 namespace Farm.Grains;
 
 /// <summary>The synchronous engine work of one cell, run on a worker slot's dedicated thread.</summary>
 internal static class CellExecution
 {
-    public static int Run(CellWork work, CancellationToken cancellation)
+    /// <summary>
+    /// Restores the cell from the cache when an earlier sweep computed exactly it (same cell configuration, dataset
+    /// content, weights and Farm version), otherwise runs it and stores its result there. A cache that cannot be
+    /// written costs a warning, never the cell.
+    /// </summary>
+    public static (int Rows, bool FromCache) Run(CellWork work, ILogger logger, CancellationToken cancellation)
     {
         var assignment = work.Assignment;
+        var cell = CellSpec.FromJson(assignment.CellSpecJson);
+        var cache = assignment.CacheRoot is { } root ? new CellCache(root, warning => logger.LogWarning("cell cache: {Warning}", warning)) : null;
+        var key = cache is null ? null : CellCacheKey.Compute(cell, work.Split.ManifestHash, cell.Model.WeightsPath, CellCacheKey.CurrentFarmVersion);
+        if (cache is not null && !assignment.NoCache
+            && cache.TryRestore(key!, assignment.ResultPath, CellCache.RebindTo(assignment.SweepId, assignment.SweepName, cell), out var cachedRows))
+        {
+            return (cachedRows, true);
+        }
+
         var request = new CellRunRequest(
-            CellSpec.FromJson(assignment.CellSpecJson),
+            cell,
             DatasetSources.ToEngine(work.Split),
             assignment.SweepId,
             assignment.SweepName,
             assignment.ResultPath,
             work.Split.ManifestHash);
-        return CellRunner.Run(request, cancellation).Rows;
+        var rows = CellRunner.Run(request, cancellation).Rows;
+        if (cache is not null)
+        {
+            try
+            {
+                cache.Store(key!, assignment.ResultPath);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException or Engine.FarmException or ArgumentException)
+            {
+                logger.LogWarning("cell cache: could not store {CellId}: {Error}", assignment.CellId, error.Message);
+            }
+        }
+
+        return (rows, false);
     }
 }

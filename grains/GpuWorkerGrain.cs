@@ -174,16 +174,18 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         var token = stop?.Token ?? CancellationToken.None;
         var images = (long)work.Split.Train.Count + work.Split.Validation.Count + work.Split.Test.Count;
         var succeeded = false;
+        var cached = false;
         metrics.WorkerBusy(Key, true);
         try
         {
-            var rows = await Task.Factory.StartNew(
-                () => CellExecution.Run(work, token),
+            var (rows, fromCache) = await Task.Factory.StartNew(
+                () => CellExecution.Run(work, logger, token),
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
-            succeeded = true;
-            return new CellOutcome(assignment.CellId, true, null, assignment.ResultPath, rows, clock.Elapsed.TotalSeconds, Key, 0);
+            (succeeded, cached) = (true, fromCache);
+            return new CellOutcome(assignment.CellId, true, null, assignment.ResultPath, rows, clock.Elapsed.TotalSeconds, Key, 0,
+                FromCache: fromCache);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -207,7 +209,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         finally
         {
             metrics.WorkerBusy(Key, false);
-            metrics.CellFinished(succeeded, clock.Elapsed.TotalSeconds, succeeded ? images : 0);
+            metrics.CellFinished(succeeded, clock.Elapsed.TotalSeconds, succeeded && !cached ? images : 0);
             executing.Release();
         }
     }

@@ -34,6 +34,7 @@ public sealed class SweepGrain(
     private readonly Dictionary<string, Lease> leases = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim writing = new(1, 1);
     private ResultsLayout? layout;
+    private string? outputRoot;
     private Task<SweepStatus>? starting;
     private IGrainTimer? leaseClock;
     private bool dirty;
@@ -410,7 +411,8 @@ public sealed class SweepGrain(
     }
 
     private CellAssignment Assignment(CellSpec cell, string workerKey) =>
-        new(this.GetPrimaryKeyString(), Record.Name, cell.CellId, cell.ToJson(), layout!.CellFile(cell.CellId), workerKey);
+        new(this.GetPrimaryKeyString(), Record.Name, cell.CellId, cell.ToJson(), layout!.CellFile(cell.CellId), workerKey,
+            CellCache.DefaultRoot(outputRoot!), Record.Request?.NoCache ?? false);
 
     private ISweepDirectoryGrain Directory() => GrainFactory.GetGrain<ISweepDirectoryGrain>(SweepDirectoryGrain.DefaultKey);
 
@@ -424,6 +426,7 @@ public sealed class SweepGrain(
     {
         var spec = ParseSpec(request);
         layout = new ResultsLayout(spec.Output, spec.Name, request.SweepId);
+        outputRoot = spec.Output;
         Record.Name = spec.Name;
         cells.Clear();
         order.Clear();

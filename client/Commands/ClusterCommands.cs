@@ -31,8 +31,9 @@ internal static class ClusterCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Results root; overrides the spec's 'output'." };
         var sweepId = new Option<string?>("--sweep-id") { Description = "Sweep id (default: <UTC time>-<random>)." };
         var watch = new Option<bool>("--watch") { Description = "Follow the sweep until it finishes, as `farm watch`." };
+        var noCache = RunCommand.NoCacheOption();
         var (gateway, token) = (GatewayOption(), TokenOption());
-        var command = new Command("submit", "Submit a sweep to a running cluster; prints its id.") { spec, output, sweepId, watch, gateway, token };
+        var command = new Command("submit", "Submit a sweep to a running cluster; prints its id.") { spec, output, sweepId, watch, noCache, gateway, token };
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
         {
             var file = parse.GetRequiredValue(spec);
@@ -42,7 +43,7 @@ internal static class ClusterCommands
             await using var cluster = await RemoteCluster.ConnectAsync(parse.GetValue(gateway), parse.GetValue(token), cancellation);
             var sweep = cluster.Client.GetGrain<ISweepGrain>(id);
             var status = await Call(() => sweep.Start(new SweepRequest(
-                id, file.FullName, File.ReadAllText(file.FullName), parse.GetValue(output)?.FullName)));
+                id, file.FullName, File.ReadAllText(file.FullName), parse.GetValue(output)?.FullName, parse.GetValue(noCache))));
             AnsiConsole.MarkupLine($"submitted [blue]{Markup.Escape(id)}[/]: {status.TotalCells} cells, results in {Markup.Escape(status.ResultsDirectory)}");
             return parse.GetValue(watch) ? await Follow(sweep, status, cancellation) : CliErrors.Success;
         }));

@@ -20,21 +20,30 @@ internal static class RunCommand
             DefaultValueFactory = _ => 1,
         };
         var sweepId = new Option<string?>("--sweep-id") { Description = "Sweep id (default: <UTC time>-<random>); results go to <output>/<name>/<sweep id>/." };
+        var noCache = NoCacheOption();
         var command = new Command("run", "Run a sweep on an embedded silo: expand the spec, run every cell, write Parquet.")
         {
-            spec, output, workers, sweepId,
+            spec, output, workers, sweepId, noCache,
         };
         command.SetAction((parse, cancellation) => CliErrors.Guard(() => RunAsync(
             parse.GetRequiredValue(spec),
             parse.GetValue(output),
             parse.GetValue(workers),
             parse.GetValue(sweepId),
+            parse.GetValue(noCache),
             cancellation)));
         return command;
     }
 
+    /// <summary>Shared by `farm run` and `farm submit`.</summary>
+    public static Option<bool> NoCacheOption() => new("--no-cache")
+    {
+        Description = "Compute every cell even when an earlier sweep already computed it (same cell, data, weights and "
+                      + "Farm version; the cache lives in <output>/.farm-cache) and renew the cached entries.",
+    };
+
     private static async Task<int> RunAsync(
-        FileInfo specFile, DirectoryInfo? output, int workers, string? sweepId, CancellationToken cancellation)
+        FileInfo specFile, DirectoryInfo? output, int workers, string? sweepId, bool noCache, CancellationToken cancellation)
     {
         if (workers < 1)
         {
@@ -56,7 +65,7 @@ internal static class RunCommand
         await using var cluster = await EmbeddedCluster.StartAsync(workers, cancellation);
         var sweep = cluster.Client.GetGrain<ISweepGrain>(sweepId);
         var status = await sweep.Start(new SweepRequest(
-            sweepId, specFile.FullName, await File.ReadAllTextAsync(specFile.FullName, cancellation), output?.FullName));
+            sweepId, specFile.FullName, await File.ReadAllTextAsync(specFile.FullName, cancellation), output?.FullName, noCache));
         status = await SweepProgress.WatchAsync(console, sweep, status, cancellation);
 
         console.WriteLine();
@@ -157,7 +166,7 @@ internal static class SweepSummary
             var row = rows.FirstOrDefault(r => r.CellId == outcome.CellId);
             table.AddRow(
                 Markup.Escape(outcome.CellId),
-                outcome.Succeeded ? "[green]ok[/]" : $"[red]failed[/] {Markup.Escape(outcome.Error ?? "")}",
+                outcome.Succeeded ? (outcome.FromCache ? "[green]ok[/] (cached)" : "[green]ok[/]") : $"[red]failed[/] {Markup.Escape(outcome.Error ?? "")}",
                 Percent(row?.ImageAuroc),
                 Percent(row?.PixelAuroc),
                 Percent(row?.PixelAupro),
@@ -167,7 +176,10 @@ internal static class SweepSummary
         console.Write(table);
         console.MarkupLine(
             $"sweep [blue]{Markup.Escape(status.SweepId)}[/]: [bold]{status.State}[/] · {status.CompletedCells} ok, " +
-            $"{status.FailedCells} failed of {status.TotalCells} cells in {elapsed.TotalSeconds:F1} s");
+            $"{status.FailedCells} failed of {status.TotalCells} cells in {elapsed.TotalSeconds:F1} s" +
+            (status.Outcomes.Count(o => o.FromCache) is > 0 and var cached
+                ? $" · {cached} from the cell cache (--no-cache computes them again)"
+                : ""));
         if (status.Error is { } error)
         {
             console.MarkupLine($"[red]error:[/] {Markup.Escape(error)}");

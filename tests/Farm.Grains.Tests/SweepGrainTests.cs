@@ -111,6 +111,31 @@ public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoS
     }
 
     [Fact]
+    public async Task ASecondSweepOfTheSameCellsComesFromTheCacheUnlessToldNot()
+    {
+        using var sweep = new TinySweep(seeds: 2);
+        var first = await WaitUntilFinished(await StartAndGet($"cache-a-{Guid.NewGuid():N}", sweep));
+        Assert.All(first.Outcomes, o => Assert.False(o.FromCache));
+
+        var secondId = $"cache-b-{Guid.NewGuid():N}";
+        var second = await WaitUntilFinished(await StartAndGet(secondId, sweep));
+        Assert.Equal(SweepState.Completed, second.State);
+        Assert.All(second.Outcomes, o => Assert.True(o.FromCache, $"{o.CellId} was computed again"));
+        var before = ResultsParquet.ReadAll(first.ResultsDirectory);
+        var after = ResultsParquet.ReadAll(second.ResultsDirectory);
+        Assert.All(after, row => Assert.Equal(secondId, row.SweepId));
+        Assert.Equal(
+            before.Select(r => (r.CellId, r.ThresholdMethod, r.DefectCategory, r.ImageAuroc, r.PixelAupro, r.ImageThreshold)).Order(),
+            after.Select(r => (r.CellId, r.ThresholdMethod, r.DefectCategory, r.ImageAuroc, r.PixelAupro, r.ImageThreshold)).Order());
+
+        var forcedId = $"cache-c-{Guid.NewGuid():N}";
+        var grain = fixture.Client.GetGrain<ISweepGrain>(forcedId);
+        await grain.Start(new SweepRequest(forcedId, sweep.SpecPath, sweep.SpecYaml, null, NoCache: true));
+        var forced = await WaitUntilFinished(grain);
+        Assert.All(forced.Outcomes, o => Assert.False(o.FromCache, $"{o.CellId} came from the cache despite NoCache"));
+    }
+
+    [Fact]
     public async Task ATruncatedImageFailsItsCellOnceWithTheFileNamedAndTheSweepGoesOn()
     {
         using var sweep = CorruptibleSweep();
