@@ -20,6 +20,7 @@ public static class FarmCommandLine
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(ScheduleCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         return root;
     }

@@ -6,15 +6,36 @@ namespace Farm.Engine;
 /// </summary>
 public class FarmException : Exception
 {
+    private const string FileKey = "farm.file";
+    private const string FieldKey = "farm.field";
+
     public FarmException(string message, string? file = null, string? field = null, Exception? inner = null)
         : base(Compose(message, file, field), inner)
     {
-        File = file;
-        Field = field;
+        // Kept in Data as well: exception serializers (Orleans' between silos and clients) carry the message and Data,
+        // not a subclass's properties.
+        Data[FileKey] = file;
+        Data[FieldKey] = field;
     }
 
-    public string? File { get; }
-    public string? Field { get; }
+    /// <summary>For serializers that rebuild the exception from its message alone; File and Field come from Data.</summary>
+    public FarmException()
+    {
+    }
+
+    public FarmException(string message)
+        : base(message)
+    {
+    }
+
+    public FarmException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public string? File => Data[FileKey] as string;
+
+    public string? Field => Data[FieldKey] as string;
 
     private static string Compose(string message, string? file, string? field) => (file, field) switch
     {

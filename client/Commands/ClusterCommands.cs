@@ -126,7 +126,7 @@ internal static class ClusterCommands
     }
 
     /// <summary>A refused token becomes the one-line error of a bad input.</summary>
-    private static async Task<T> Call<T>(Func<Task<T>> call)
+    public static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try
         {

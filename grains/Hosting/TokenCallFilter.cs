@@ -19,6 +19,9 @@ public sealed class TokenCallFilter(IOptions<FarmSiloOptions> options) : IIncomi
     {
         (typeof(ISweepGrain), nameof(ISweepGrain.Start)),
         (typeof(ISweepGrain), nameof(ISweepGrain.Cancel)),
+        (typeof(ISchedulerGrain), nameof(ISchedulerGrain.Add)),
+        (typeof(ISchedulerGrain), nameof(ISchedulerGrain.Remove)),
+        (typeof(ISchedulerGrain), nameof(ISchedulerGrain.RunDue)),
     };
 
     public async Task Invoke(IIncomingGrainCallContext context)
