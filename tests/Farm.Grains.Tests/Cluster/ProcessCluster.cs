@@ -24,13 +24,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public ProcessCluster(int siloCount, IReadOnlyDictionary<string, string>? extraSettings = null)
     {
         Root = Directory.CreateTempSubdirectory("farm-cluster-").FullName;
-        ClusterId = $"test-{Guid.NewGuid():N}";
         Redis = new RedisProcess(Root);
         settings = new Dictionary<string, string>
         {
             ["Farm__Cluster__Provider"] = "redis",
             ["Farm__Cluster__Redis"] = Redis.ConnectionString,
-            ["Farm__Cluster__ClusterId"] = ClusterId,
+            ["Farm__Cluster__ClusterId"] = $"test-{Guid.NewGuid():N}",
             ["Farm__Cluster__ServiceId"] = "farm-test",
             ["Farm__Cluster__AdvertisedAddress"] = "127.0.0.1",
             ["Farm__WorkerSlots"] = "1",
@@ -50,11 +49,15 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
 
         SiloCount = siloCount;
+        ClusterId = settings["Farm__Cluster__ClusterId"];
+        ServiceId = settings["Farm__Cluster__ServiceId"];
     }
 
     public string Root { get; }
 
     public string ClusterId { get; }
+
+    public string ServiceId { get; }
 
     public RedisProcess Redis { get; }
 
@@ -78,7 +81,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
             .Configure<ClusterOptions>(options =>
             {
                 options.ClusterId = ClusterId;
-                options.ServiceId = "farm-test";
+                options.ServiceId = ServiceId;
             })
             .AddFarmClient());
         client = builder.Build();
@@ -96,6 +99,9 @@ internal sealed class ProcessCluster : IAsyncDisposable
         silos[index] = silo;
         silo.Start();
     }
+
+    /// <summary>The gateway ("127.0.0.1:port") of silo <paramref name="index"/>, for clients such as the `farm` CLI.</summary>
+    public string Gateway(int index) => $"127.0.0.1:{silos[index].GatewayPort}";
 
     /// <summary>SIGKILL: no shutdown, no lease handed back, nothing flushed.</summary>
     public void KillSilo(int index) => silos[index].Kill();
@@ -196,6 +202,8 @@ internal sealed class SiloProcess(int index, int siloPort, int gatewayPort, stri
 
     public int SiloPort { get; } = siloPort;
 
+    public int GatewayPort { get; } = gatewayPort;
+
     public void Start()
     {
         var start = new ProcessStartInfo("dotnet")
@@ -211,7 +219,7 @@ internal sealed class SiloProcess(int index, int siloPort, int gatewayPort, stri
         }
 
         start.Environment["Farm__Cluster__SiloPort"] = SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["Farm__Cluster__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Farm__Cluster__GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Farm"] = "Information";
         process = Process.Start(start) ?? throw new InvalidOperationException("could not start a silo");
