@@ -160,21 +160,50 @@ public static class FarmSiloBuilderExtensions
         return Task.CompletedTask;
     }
 
+    /// <summary>The slots this silo offers: as configured, else one per CUDA device (cuda) or one (cpu).</summary>
+    public static int WorkerSlots(FarmSiloOptions options)
+    {
+        switch (options.Device.ToLowerInvariant())
+        {
+            case "cpu":
+                break;
+            case "cuda":
+                var devices = torch.cuda.is_available() ? torch.cuda.device_count() : 0;
+                if (devices == 0 && options.WorkerSlots is not 0)
+                {
+                    throw new Engine.FarmException(
+                        "is cuda, but libtorch sees no CUDA device (a CPU build, or no GPU visible; build with -p:TorchBackend=cuda)", field: "Farm:Device");
+                }
+
+                if (options.WorkerSlots > devices)
+                {
+                    throw new Engine.FarmException($"{options.WorkerSlots} slots, but only {devices} CUDA devices are visible", field: "Farm:WorkerSlots");
+                }
+
+                return options.WorkerSlots ?? devices;
+            default:
+                throw new Engine.FarmException($"unknown device '{options.Device}' (cpu or cuda)", field: "Farm:Device");
+        }
+
+        return options.WorkerSlots switch
+        {
+            null => 1,
+            < 0 => throw new Engine.FarmException("must be zero (no workers) or more", field: "Farm:WorkerSlots"),
+            var configured => configured.Value,
+        };
+    }
+
     private static async Task StartWorkerSlots(IServiceProvider services, CancellationToken cancellation)
     {
         var options = services.GetRequiredService<IOptions<FarmSiloOptions>>().Value;
-        if (options.WorkerSlots < 0)
-        {
-            throw new Engine.FarmException("must be zero (no workers) or more", field: "Farm:WorkerSlots");
-        }
-
+        var slots = WorkerSlots(options);
         var threads = options.TorchThreads > 0
             ? options.TorchThreads
-            : Math.Max(1, Environment.ProcessorCount / Math.Max(1, options.WorkerSlots));
+            : Math.Max(1, Environment.ProcessorCount / Math.Max(1, slots));
         torch.set_num_threads(threads);
 
         var silo = services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
-        var keys = Enumerable.Range(0, options.WorkerSlots).Select(slot => SiloBoundPlacement.WorkerKey(silo, slot)).ToList();
+        var keys = Enumerable.Range(0, slots).Select(slot => SiloBoundPlacement.WorkerKey(silo, slot)).ToList();
         var grains = services.GetRequiredService<IGrainFactory>();
         await grains.GetGrain<IWorkerRegistryGrain>(WorkerRegistryGrain.DefaultKey).Register(silo.ToParsableString(), keys);
         foreach (var key in keys)

@@ -4,10 +4,11 @@ namespace Farm.Grains.Hosting;
 public sealed class FarmSiloOptions
 {
     /// <summary>
-    /// Worker slots this silo registers: one per GPU on a GPU machine; on CPU, how many cells run at once. Default 1:
-    /// one CPU cell already uses every core through libtorch's thread pool. 0: a coordinator silo that runs no cells.
+    /// Worker slots this silo registers. Unset: one per visible CUDA device (torch.cuda.device_count()) when
+    /// <see cref="Device"/> is "cuda", else 1 (one CPU cell already uses every core through libtorch's thread pool).
+    /// On CPU, more slots run more cells at once. 0: a coordinator silo that runs no cells.
     /// </summary>
-    public int WorkerSlots { get; set; } = 1;
+    public int? WorkerSlots { get; set; }
 
     /// <summary>The device kind of this silo's slots: "cpu" or "cuda".</summary>
     public string Device { get; set; } = "cpu";
