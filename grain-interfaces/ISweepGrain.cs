@@ -25,11 +25,11 @@ public interface ISweepGrain : IGrainWithStringKey
     Task<CellLease?> TryLease(LeaseRequest request);
 
     /// <summary>
-    /// Keeps a lease alive. False tells the worker to stop the cell: its lease expired and the cell went to another
+    /// Keeps a lease alive and records the cell's progress. False tells the worker to stop the cell: its lease expired and the cell went to another
     /// worker, the cell exceeded its time limit, or it is already done.
     /// </summary>
     [Alias("Heartbeat")]
-    Task<bool> Heartbeat(string cellId, string leaseId, string workerKey);
+    Task<bool> Heartbeat(string cellId, string leaseId, string workerKey, CellProgressReport? progress);
 
     /// <summary>
     /// A worker's outcome for a leased cell. Idempotent: a repeated or late report never adds a second result; a

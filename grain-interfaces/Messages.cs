@@ -34,7 +34,8 @@ public sealed record SweepStatus(
     [property: Id(9)] DateTime? FinishedUtc,
     [property: Id(10)] IReadOnlyList<CellOutcome> Outcomes,
     [property: Id(11)] string? Error,
-    [property: Id(12)] IReadOnlyDictionary<string, string>? RunningOn = null)
+    [property: Id(12)] IReadOnlyDictionary<string, string>? RunningOn = null,
+    [property: Id(13)] IReadOnlyDictionary<string, CellProgressReport>? Progress = null)
 {
     public bool IsFinished => State is not (SweepState.NotStarted or SweepState.Running);
 }
@@ -55,6 +56,16 @@ public sealed record CellLease(
     [property: Id(1)] CellAssignment Assignment,
     [property: Id(2)] TimeSpan HeartbeatPeriod,
     [property: Id(3)] TimeSpan? TimeLimit);
+
+/// <summary>A running cell's latest progress, sent with its heartbeats: phase fit/score/metrics and epochs done.</summary>
+[GenerateSerializer, Immutable, Alias("Farm.CellProgressReport")]
+public sealed record CellProgressReport(
+    [property: Id(0)] string Phase,
+    [property: Id(1)] int Epoch,
+    [property: Id(2)] int Epochs)
+{
+    public override string ToString() => Epochs > 0 ? $"{Phase} {Epoch}/{Epochs}" : Phase;
+}
 
 /// <summary>One line of `farm list`.</summary>
 [GenerateSerializer, Immutable, Alias("Farm.SweepListing")]

@@ -14,7 +14,7 @@ internal static class CellExecution
     /// content, weights and Farm version), otherwise runs it and stores its result there. A cache that cannot be
     /// written costs a warning, never the cell.
     /// </summary>
-    public static (int Rows, bool FromCache) Run(CellWork work, ILogger logger, CancellationToken cancellation)
+    public static (int Rows, bool FromCache) Run(CellWork work, ILogger logger, Action<CellProgress> progress, CancellationToken cancellation)
     {
         var assignment = work.Assignment;
         var cell = CellSpec.FromJson(assignment.CellSpecJson);
@@ -32,7 +32,8 @@ internal static class CellExecution
             assignment.SweepId,
             assignment.SweepName,
             assignment.ResultPath,
-            work.Split.ManifestHash);
+            work.Split.ManifestHash,
+            progress);
         var rows = CellRunner.Run(request, cancellation).Rows;
         if (cache is not null)
         {

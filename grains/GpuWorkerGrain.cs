@@ -33,6 +33,9 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
     private CancellationTokenSource? stop;
     private string? stopReason;
 
+    /// <summary>The running cell's latest progress, written by its engine thread (one reference: no torn reads).</summary>
+    private volatile CellProgressReport? progress;
+
     private string Key => this.GetPrimaryKeyString();
 
     public Task Start()
@@ -153,7 +156,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
 
         try
         {
-            if (!await Sweep(lease).Heartbeat(lease.Assignment.CellId, lease.LeaseId, Key) && ReferenceEquals(current, lease))
+            if (!await Sweep(lease).Heartbeat(lease.Assignment.CellId, lease.LeaseId, Key, progress) && ReferenceEquals(current, lease))
             {
                 stopReason = "the sweep withdrew the lease (it expired and the cell went to another worker, or the cell is done)";
                 stop?.Cancel();
@@ -179,7 +182,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         try
         {
             var (rows, fromCache) = await Task.Factory.StartNew(
-                () => CellExecution.Run(work, logger, token),
+                () => CellExecution.Run(work, logger, report => progress = new CellProgressReport(report.Phase, report.Epoch, report.Epochs), token),
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
@@ -208,6 +211,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         }
         finally
         {
+            progress = null;
             metrics.WorkerBusy(Key, false);
             metrics.CellFinished(succeeded, clock.Elapsed.TotalSeconds, succeeded && !cached ? images : 0);
             executing.Release();

@@ -43,7 +43,7 @@ public sealed class SweepGrain(
 
     private FarmSiloOptions Options => options.Value;
 
-    private sealed record Lease(string LeaseId, string WorkerKey, DateTime StartedUtc, DateTime ExpiresUtc);
+    private sealed record Lease(string LeaseId, string WorkerKey, DateTime StartedUtc, DateTime ExpiresUtc, CellProgressReport? Progress = null);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -173,7 +173,7 @@ public sealed class SweepGrain(
         return Task.FromResult<CellLease?>(null);
     }
 
-    public Task<bool> Heartbeat(string cellId, string leaseId, string workerKey)
+    public Task<bool> Heartbeat(string cellId, string leaseId, string workerKey, CellProgressReport? progress)
     {
         if (!cells.ContainsKey(cellId) || IsDone(cellId))
         {
@@ -188,7 +188,7 @@ public sealed class SweepGrain(
                 return Task.FromResult(false);
             }
 
-            leases[cellId] = lease with { ExpiresUtc = now + Options.LeaseTimeout };
+            leases[cellId] = lease with { ExpiresUtc = now + Options.LeaseTimeout, Progress = progress ?? lease.Progress };
             return Task.FromResult(true);
         }
 
@@ -196,7 +196,7 @@ public sealed class SweepGrain(
         // running the cell: it adopts the running cell instead of starting it a second time.
         if (Record.State == SweepState.Running && !Record.CancelRequested && pending.Remove(cellId))
         {
-            leases[cellId] = new Lease(leaseId, workerKey, now, now + Options.LeaseTimeout);
+            leases[cellId] = new Lease(leaseId, workerKey, now, now + Options.LeaseTimeout, progress);
             logger.LogInformation("sweep {SweepId}: cell {CellId} re-adopted from {Worker}", this.GetPrimaryKeyString(), cellId, workerKey);
             return Task.FromResult(true);
         }
@@ -535,5 +535,7 @@ public sealed class SweepGrain(
         Record.FinishedUtc,
         Record.Cells.Values.Where(c => c.Outcome is not null).Select(c => c.Outcome!).OrderBy(o => o.CellId, StringComparer.Ordinal).ToList(),
         Record.Error,
-        leases.ToDictionary(entry => entry.Key, entry => entry.Value.WorkerKey, StringComparer.Ordinal));
+        leases.ToDictionary(entry => entry.Key, entry => entry.Value.WorkerKey, StringComparer.Ordinal),
+        leases.Where(entry => entry.Value.Progress is not null)
+            .ToDictionary(entry => entry.Key, entry => entry.Value.Progress!, StringComparer.Ordinal));
 }

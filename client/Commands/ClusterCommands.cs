@@ -164,7 +164,9 @@ internal static class ClusterCommands
             $"results in {Markup.Escape(status.ResultsDirectory)}");
         foreach (var running in status.RunningCells)
         {
-            AnsiConsole.MarkupLine($"  running {Markup.Escape(running)}");
+            var on = status.RunningOn?.GetValueOrDefault(running) is { } worker ? $" on {worker}" : "";
+            var at = status.Progress?.GetValueOrDefault(running) is { } progress ? $" ({progress})" : "";
+            AnsiConsole.MarkupLine($"  running {Markup.Escape(running)}{Markup.Escape(on)}{Markup.Escape(at)}");
         }
 
         foreach (var failed in status.Outcomes.Where(o => !o.Succeeded))

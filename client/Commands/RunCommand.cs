@@ -135,7 +135,10 @@ internal static class SweepProgress
                 {
                     var done = status.CompletedCells + status.FailedCells;
                     task.Value = done;
-                    var current = status.RunningCells.Count > 0 ? string.Join(", ", status.RunningCells) : "-";
+                    var current = status.RunningCells.Count > 0
+                        ? string.Join(", ", status.RunningCells.Select(cell =>
+                            status.Progress?.GetValueOrDefault(cell) is { } progress ? $"{cell} ({progress})" : cell))
+                        : "-";
                     var failed = status.FailedCells > 0 ? $" [red]{status.FailedCells} failed[/]" : "";
                     task.Description = $"cells {done}/{status.TotalCells}{failed} · {Markup.Escape(current)}";
                     if (status.IsFinished)

@@ -19,7 +19,14 @@ public sealed record CellRunRequest(
     string SweepId,
     string SweepName,
     string ResultPath,
-    string? DatasetHash);
+    string? DatasetHash,
+    Action<CellProgress>? Progress = null);
+
+/// <summary>
+/// Where a running cell is, for progress displays: phase "fit" (with the epoch just finished of a trained model's
+/// epochs; 0 of 0 for a one-pass model), "score" or "metrics". Reported from the cell's own thread.
+/// </summary>
+public sealed record CellProgress(string Phase, int Epoch, int Epochs);
 
 public sealed record CellRunSummary(int Rows, double FitSeconds, double PredictSeconds, double MetricsSeconds, double TotalSeconds);
 
@@ -39,15 +46,20 @@ public static class CellRunner
         var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options);
         using var detector = ModelRegistry.Create(cell.Model.Name, options);
 
+        var report = request.Progress ?? (_ => { });
+        var epochs = detector is ITrainableDetector trained ? trained.Epochs : 0;
+        report(new CellProgress("fit", 0, epochs));
         var fitClock = Stopwatch.StartNew();
-        var training = Fit(detector, cell, split, cancellation);
+        var training = Fit(detector, cell, split, cancellation, epoch => report(new CellProgress("fit", epoch, epochs)));
         fitClock.Stop();
 
+        report(new CellProgress("score", training.EpochsRun ?? 0, epochs));
         var predictClock = Stopwatch.StartNew();
         var validation = Score(detector, split.Validation, cell.ImageSize, cell.BatchSize, cancellation);
         var test = Score(detector, split.Test, cell.ImageSize, cell.BatchSize, cancellation, TestCondition(cell.Condition));
         predictClock.Stop();
 
+        report(new CellProgress("metrics", training.EpochsRun ?? 0, epochs));
         var metricsClock = Stopwatch.StartNew();
         var evaluation = CellEvaluation.Evaluate(validation, test, cell.Thresholds, LabelsFor(request));
         metricsClock.Stop();
@@ -66,7 +78,8 @@ public static class CellRunner
     /// on the weights of the best one. Training images come in a seeded order that changes every epoch, decoded once and
     /// kept in memory when they fit (<see cref="TrainingImageCache"/>).
     /// </summary>
-    private static TrainingOutcome Fit(IAnomalyDetector detector, CellSpec cell, DataSplit split, CancellationToken cancellation)
+    private static TrainingOutcome Fit(
+        IAnomalyDetector detector, CellSpec cell, DataSplit split, CancellationToken cancellation, Action<int> epochDone)
     {
         var trainPaths = split.Train.Select(s => s.ImagePath).ToList();
         if (detector is not ITrainableDetector trainable)
@@ -90,7 +103,11 @@ public static class CellRunner
 
         if (cell.Condition.Parameter != ConditionsSpec.EarlyStopping || cell.ValidationStrategy is not { } strategy)
         {
-            var epochs = trainable.Train(EpochBatches);
+            var epochs = trainable.Train(EpochBatches, epoch =>
+            {
+                epochDone(epoch);
+                return true;
+            });
             return new TrainingOutcome(epochs, epochs);
         }
 
@@ -100,6 +117,7 @@ public static class CellRunner
         {
             var run = trainable.Train(EpochBatches, epoch =>
             {
+                epochDone(epoch);
                 var validation = Score(detector, split.Validation, cell.ImageSize, cell.BatchSize, cancellation);
                 if (stopping.Observe(epoch, ValidationMonitor.Value(strategy.Monitor, validation)))
                 {

@@ -30,6 +30,7 @@ public sealed class LongCellTests : IAsyncLifetime
             {
                 options.TorchThreads = 1;
                 options.PollInterval = TimeSpan.FromMilliseconds(100);
+                options.HeartbeatPeriod = TimeSpan.FromMilliseconds(500);
             })
             .Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = DefaultTimeout));
         builder.ConfigureClient(client => client
@@ -50,16 +51,23 @@ public sealed class LongCellTests : IAsyncLifetime
 
         await grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null));
         SweepStatus status;
+        var progressSeen = new HashSet<string>();
         do
         {
             await Task.Delay(200);
             status = await grain.GetStatus();
+            foreach (var (cell, progress) in status.Progress ?? new Dictionary<string, CellProgressReport>())
+            {
+                progressSeen.Add($"{cell}: {progress}");
+            }
         }
         while (!status.IsFinished);
 
         var outcome = Assert.Single(status.Outcomes);
         Assert.True(outcome.Succeeded, outcome.Error);
         Assert.Equal(1, outcome.Attempt);
+        // The heartbeats carried the running cell's phase to the sweep's status (what `farm watch` shows).
+        Assert.Contains($"{outcome.CellId}: fit", progressSeen);
         Assert.True(outcome.Seconds > DefaultTimeout.TotalSeconds,
             $"the cell took {outcome.Seconds:F1} s, not longer than the {DefaultTimeout.TotalSeconds} s timeout");
     }

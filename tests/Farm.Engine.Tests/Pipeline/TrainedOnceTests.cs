@@ -40,6 +40,25 @@ public class TrainedOnceTests(PipelineDatasetFixture dataset) : IClassFixture<Pi
         Assert.Equal(methods, rows.Where(r => r.DefectCategory == "all").Select(r => r.ThresholdMethod));
     }
 
+    [Fact]
+    public void ACellReportsItsPhasesAndEveryEpochOfATrainedModel()
+    {
+        Models.MeanImageDetector.EnsureRegistered();
+        var cell = new CellSpec(
+            "test", "synthetic", "synthetic", dataset.Root, null, "widget", ConditionSpec.None,
+            new ModelSpec(Models.MeanImageDetector.ModelName, "resnet18", null, new OptionMap(new Dictionary<string, string> { ["epochs"] = "3" })),
+            0, 64, 5, new[] { "f1max" }.ToEquatableArray(), new ValidationSpec(2, 2));
+        var split = DataSplitter.Split(MvtecDataset.LoadCategory(dataset.Root, "widget"), 0, 2, 2);
+        var path = Path.Combine(dataset.Output, $"progress-{Guid.NewGuid():N}.parquet");
+        var reports = new List<CellProgress>();
+
+        CellRunner.Run(new CellRunRequest(cell, split, "sweep", "test", path, null, reports.Add));
+
+        Assert.Equal(
+            [new("fit", 0, 3), new("fit", 1, 3), new("fit", 2, 3), new("fit", 3, 3), new("score", 3, 3), new("metrics", 3, 3)],
+            reports);
+    }
+
     private static int Batches(int images, int batchSize) => (images + batchSize - 1) / batchSize;
 
     /// <summary>Wraps a real detector and counts what the pipeline asks of it.</summary>
