@@ -38,7 +38,7 @@ internal static class ClusterCommands
         {
             var file = parse.GetRequiredValue(spec);
             // Checked here first: a malformed spec never reaches the cluster.
-            SpecLoader.Load(file.FullName);
+            SpecLoader.Load(file.FullName, SpecValidation.Remote);
             var id = parse.GetValue(sweepId) ?? ResultsLayout.NewSweepId(DateTime.UtcNow);
             await using var cluster = await RemoteCluster.ConnectAsync(parse.GetValue(gateway), parse.GetValue(token), cancellation);
             var sweep = cluster.Client.GetGrain<ISweepGrain>(id);

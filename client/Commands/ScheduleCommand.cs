@@ -41,7 +41,7 @@ internal static class ScheduleCommand
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
         {
             var file = parse.GetRequiredValue(spec);
-            SpecLoader.Load(file.FullName);
+            SpecLoader.Load(file.FullName, SpecValidation.Remote);
             await using var cluster = await RemoteCluster.ConnectAsync(parse.GetValue(gateway), parse.GetValue(token), cancellation);
             var info = await ClusterCommands.Call(() => Scheduler(cluster).Add(new ScheduleRequest(
                 parse.GetRequiredValue(name), parse.GetRequiredValue(cron), file.FullName, File.ReadAllText(file.FullName),

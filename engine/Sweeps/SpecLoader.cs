@@ -336,7 +336,7 @@ public static partial class SpecLoader
                 map.PathOf("format"), map.Node("format"));
             var generated = known.GeneratedFormats.Contains(format);
             var path = ResolvePath(RequiredString(map, "path"));
-            if (!generated && !Directory.Exists(path))
+            if (known.CheckFiles && !generated && !Directory.Exists(path))
             {
                 throw Error(map.PathOf("path"), map.Node("path"), $"dataset folder not found: {path}");
             }
@@ -369,7 +369,7 @@ public static partial class SpecLoader
                         throw Error(itemPath, items[i],
                             $"a folder dataset is one category named after the dataset: list only '{name}' or omit categories");
                     }
-                    if (!generated && folders is null && !Directory.Exists(Path.Combine(path, category)))
+                    if (known.CheckFiles && !generated && folders is null && !Directory.Exists(Path.Combine(path, category)))
                     {
                         throw Error(itemPath, items[i], $"category folder not found: {Path.Combine(path, category)}");
                     }
@@ -394,13 +394,16 @@ public static partial class SpecLoader
             if (OptionalString(map, "labels") is { } labelsText)
             {
                 labels = ResolvePath(labelsText);
-                if (!File.Exists(labels))
+                if (known.CheckFiles && !File.Exists(labels))
                 {
                     throw Error(map.PathOf("labels"), map.Node("labels"), $"labels file not found: {labels}");
                 }
 
                 // Read it now, so that a malformed labels CSV stops the run before any work (errors name file:line).
-                ProductLabels.Read(labels);
+                if (known.CheckFiles)
+                {
+                    ProductLabels.Read(labels);
+                }
             }
 
             return new DatasetSpec(name, format, path, categories, synthetic, labels, folders);
@@ -432,7 +435,7 @@ public static partial class SpecLoader
                     return null;
                 }
                 var folder = FolderLayout.Resolve(root, text);
-                if (!Directory.Exists(folder))
+                if (known.CheckFiles && !Directory.Exists(folder))
                 {
                     throw Error(map.PathOf(key), map.Node(key), $"{key} folder not found: {folder}");
                 }
@@ -535,7 +538,7 @@ public static partial class SpecLoader
                     throw Error(map.PathOf("weights"), map.Node("weights"),
                         $"expected a .safetensors file, got {weightsText}");
                 }
-                if (!File.Exists(weights))
+                if (known.CheckFiles && !File.Exists(weights))
                 {
                     throw Error(map.PathOf("weights"), map.Node("weights"), $"weights file not found: {weights}");
                 }

@@ -16,8 +16,15 @@ public sealed record SpecValidation(
     IReadOnlyCollection<string> ThresholdsNeedingAnomalies,
     IReadOnlyCollection<string>? Experiments = null,
     IReadOnlyCollection<string>? Backbones = null,
-    Func<string, IReadOnlyList<string>?>? ModelSettings = null)
+    Func<string, IReadOnlyList<string>?>? ModelSettings = null,
+    bool CheckFiles = true)
 {
+    /// <summary>
+    /// Everything but the files: for a spec submitted to a cluster, whose paths are the silos' (shared volumes), not
+    /// the submitting machine's; the cluster checks them when it accepts the sweep.
+    /// </summary>
+    public static SpecValidation Remote => Default with { CheckFiles = false };
+
     /// <summary>Backbones the registry builds (<see cref="Backbones.BackboneRegistry"/>).</summary>
     public IReadOnlyCollection<string> KnownBackbones => Backbones ?? Farm.Engine.Backbones.BackboneRegistry.Names;
 

@@ -95,6 +95,35 @@ public class SpecLoaderTests
     }
 
     [Fact]
+    public void ARemoteSpecIsCheckedForEverythingButTheSubmittingMachinesFiles()
+    {
+        const string yaml = """
+            name: remote
+            output: /results
+            datasets:
+              - name: m
+                format: mvtec
+                path: /no/such/data/mvtec
+                categories: [bottle]
+                labels: /no/such/labels.csv
+            models:
+              - name: padim
+                backbone: resnet18
+                weights: /no/such/weights.safetensors
+            """;
+        var error = Assert.Throws<FarmException>(() => SpecLoader.Parse(yaml, "/specs/remote.yaml"));
+        Assert.Equal("datasets[0].path", error.Field);
+
+        var spec = SpecLoader.Parse(yaml, "/specs/remote.yaml", SpecValidation.Remote);
+        Assert.Equal("/no/such/data/mvtec", spec.Datasets[0].Path);
+        Assert.Equal("/no/such/weights.safetensors", spec.Models[0].WeightsPath);
+
+        // Only the files are spared: a misspelt model still fails here, before the cluster sees it.
+        var typo = Assert.Throws<FarmException>(() => SpecLoader.Parse(yaml.Replace("name: padim", "name: padin"), "/specs/remote.yaml", SpecValidation.Remote));
+        Assert.Equal("models[0].name", typo.Field);
+    }
+
+    [Fact]
     public void LoadingTheSameSpecTwiceGivesEqualSpecs()
     {
         var first = SpecLoader.Parse("name: a\n" + MinimalTail, "a.yaml", Known);
