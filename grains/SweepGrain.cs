@@ -207,7 +207,7 @@ public sealed class SweepGrain(
     public async Task Complete(string leaseId, CellOutcome outcome)
     {
         var cellId = outcome.CellId;
-        if (!cells.ContainsKey(cellId) || IsDone(cellId) && CellRecordOf(cellId).Outcome!.Succeeded)
+        if (!cells.ContainsKey(cellId))
         {
             return;
         }
@@ -218,20 +218,30 @@ public sealed class SweepGrain(
             leases.Remove(cellId);
         }
 
+        if (IsDone(cellId) && CellRecordOf(cellId).Outcome!.Succeeded)
+        {
+            await CheckFinished(); // a second report of a done cell (a duplicate run, a retried call) changes nothing
+            return;
+        }
+
         var record = CellRecordOf(cellId);
         if (outcome.Succeeded)
         {
-            // Kept even from an expired lease: the file is committed, and rerunning would only replace it.
+            // Kept even from an expired lease: the file is committed, and rerunning would only replace it. A rerun
+            // still holding a lease is told to stop by its next heartbeat.
             pending.Remove(cellId);
+            leases.Remove(cellId);
             record.Outcome = outcome with { Attempt = Math.Max(1, record.Attempts) };
         }
-        else if (current || lease is null && !IsDone(cellId))
+        else if (current)
         {
             Charge(cellId, record, outcome);
         }
         else
         {
-            return; // a stale lease's failure: the cell already runs elsewhere
+            // A failure under a lease this sweep no longer holds (expired, handed back, or lost in a restart): the cell
+            // is already queued or running elsewhere, and that run decides.
+            return;
         }
 
         await Persist();
@@ -245,7 +255,7 @@ public sealed class SweepGrain(
             leases.Remove(cellId);
             var record = CellRecordOf(cellId);
             record.Attempts = Math.Max(0, record.Attempts - 1);
-            if (Record.State == SweepState.Running && !Record.CancelRequested)
+            if (Record.State == SweepState.Running && !Record.CancelRequested && !pending.Contains(cellId))
             {
                 pending.AddFirst(cellId);
             }
@@ -260,7 +270,11 @@ public sealed class SweepGrain(
         if (outcome.Retryable && record.Attempts < Options.MaxAttemptsPerCell && !Record.CancelRequested && Record.State == SweepState.Running)
         {
             logger.LogWarning("cell {CellId} failed (attempt {Attempt}): {Error}; retrying", cellId, record.Attempts, outcome.Error);
-            pending.AddLast(cellId);
+            if (!pending.Contains(cellId))
+            {
+                pending.AddLast(cellId);
+            }
+
             metrics.CellRetried();
             return;
         }
@@ -276,6 +290,12 @@ public sealed class SweepGrain(
         var changed = false;
         foreach (var (cellId, lease) in leases.ToList())
         {
+            if (IsDone(cellId))
+            {
+                leases.Remove(cellId); // done by another run meanwhile
+                continue;
+            }
+
             string? reason = null;
             if (lease.ExpiresUtc < now)
             {
