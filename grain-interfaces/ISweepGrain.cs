@@ -29,6 +29,7 @@ public interface ISweepGrain : IGrainWithStringKey
     /// worker, the cell exceeded its time limit, or it is already done.
     /// </summary>
     [Alias("Heartbeat")]
+    [ResponseTimeout("00:00:10")] // a beat that cannot arrive soon is better retried by the next one
     Task<bool> Heartbeat(string cellId, string leaseId, string workerKey, CellProgressReport? progress);
 
     /// <summary>

@@ -11,11 +11,11 @@ using Orleans.Concurrency;
 namespace Farm.Grains;
 
 /// <summary>
-/// A device slot. Once started, it asks the sweep directory for a cell whenever it is idle, runs it through the cell's
-/// grain (which prepares the split and calls back <see cref="Execute"/>), heartbeats the sweep while it runs, and
-/// reports the outcome. The engine work runs synchronously on a dedicated thread (TorchSharp dispose scopes are
-/// thread-static and must never span an await), and only plain records return. Reentrant so that the cell grain's
-/// call back and the heartbeat timer run while the pull loop awaits; one cell runs at a time.
+/// A device slot. Once started, it asks the sweep directory for a cell whenever it is idle, gets the cell's split from
+/// its dataset grain and runs it (<see cref="Execute"/>), heartbeats the sweep while it runs, and reports the outcome.
+/// The engine work runs synchronously on a dedicated thread (TorchSharp dispose scopes are thread-static and must
+/// never span an await), and only plain records return. Reentrant so that the heartbeat timer runs while the pull loop
+/// awaits; one cell runs at a time.
 /// </summary>
 [SiloBoundPlacement]
 [Reentrant]
@@ -111,7 +111,12 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         CellOutcome outcome;
         try
         {
-            outcome = await GrainFactory.GetGrain<IExperimentCellGrain>($"{assignment.SweepId}/{assignment.CellId}").Run(assignment);
+            // The split from the dataset grain, then the engine here: once the split is in hand the cell depends on no
+            // other silo (a cell grain elsewhere calling back would tie it to a third machine).
+            var cell = Engine.Sweeps.CellSpec.FromJson(assignment.CellSpecJson);
+            var source = DatasetSources.Of(cell);
+            var split = await GrainFactory.GetGrain<IDatasetGrain>(source.DatasetKey).GetSplit(source, cell.Category, SplitRequests.For(cell));
+            outcome = await Execute(new CellWork(assignment, split));
         }
         catch (Exception error)
         {

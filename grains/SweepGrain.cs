@@ -144,11 +144,15 @@ public sealed class SweepGrain(
         return Status();
     }
 
-    public Task<CellLease?> TryLease(LeaseRequest request)
+    /// <remarks>
+    /// The attempt is persisted before the lease is handed out, so that a crash of this sweep's silo right after it
+    /// still counts the attempt; a lease that cannot be recorded (Redis away) is not handed out.
+    /// </remarks>
+    public async Task<CellLease?> TryLease(LeaseRequest request)
     {
         if (Record.State != SweepState.Running || Record.CancelRequested)
         {
-            return Task.FromResult<CellLease?>(null);
+            return null;
         }
 
         for (var node = pending.First; node is not null; node = node.Next)
@@ -165,12 +169,23 @@ public sealed class SweepGrain(
             var now = DateTime.UtcNow;
             var lease = new Lease(Guid.NewGuid().ToString("N"), request.WorkerKey, now, now + Options.LeaseTimeout);
             leases[cell.CellId] = lease;
-            dirty = true;
-            return Task.FromResult<CellLease?>(
-                new CellLease(lease.LeaseId, Assignment(cell, request.WorkerKey), Options.HeartbeatPeriod, Options.CellTimeLimit));
+            try
+            {
+                await Persist();
+            }
+            catch
+            {
+                leases.Remove(cell.CellId);
+                record.Attempts--;
+                pending.AddFirst(cell.CellId);
+                throw;
+            }
+
+            ReportMetrics();
+            return new CellLease(lease.LeaseId, Assignment(cell, request.WorkerKey), Options.HeartbeatPeriod, Options.CellTimeLimit);
         }
 
-        return Task.FromResult<CellLease?>(null);
+        return null;
     }
 
     public Task<bool> Heartbeat(string cellId, string leaseId, string workerKey, CellProgressReport? progress)

@@ -108,6 +108,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         {
             ["Farm__ModelPlugins__0"] = typeof(FaultyModels).Assembly.Location,
             ["Farm__CellTimeLimit"] = "00:00:02",
+            ["Farm__MaxAttemptsPerCell"] = "2",
         });
         await cluster.StartAsync();
 
@@ -131,7 +132,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         Assert.All(failed, o =>
         {
             Assert.Contains($"/{faultyModel}/", o.CellId);
-            Assert.Equal(2, o.Attempt); // Farm:MaxAttemptsPerCell's default
+            Assert.Equal(2, o.Attempt); // Farm:MaxAttemptsPerCell
             Assert.Contains(error, o.Error);
         });
         var landed = status.Outcomes.Where(o => o.Succeeded).ToList();
