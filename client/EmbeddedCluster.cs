@@ -19,9 +19,13 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
 
     public IClusterClient Client => host.Services.GetRequiredService<IClusterClient>();
 
-    public static async Task<EmbeddedCluster> StartAsync(int workerSlots, CancellationToken cancellation)
+    /// <param name="workerSlots">Cells run at once.</param>
+    /// <param name="metricsUrl">Where to serve Prometheus metrics (http://host:port), or null for none.</param>
+    /// <param name="cancellation">Stops the start-up.</param>
+    public static async Task<EmbeddedCluster> StartAsync(int workerSlots, string? metricsUrl, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
+        builder.AddFarmTelemetry(metricsUrl);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

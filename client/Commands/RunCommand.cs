@@ -21,9 +21,13 @@ internal static class RunCommand
         };
         var sweepId = new Option<string?>("--sweep-id") { Description = "Sweep id (default: <UTC time>-<random>); results go to <output>/<name>/<sweep id>/." };
         var noCache = NoCacheOption();
+        var metricsUrl = new Option<string?>("--metrics-url")
+        {
+            Description = "Serve Prometheus metrics of the embedded silo at this address (http://127.0.0.1:9464) while the sweep runs.",
+        };
         var command = new Command("run", "Run a sweep on an embedded silo: expand the spec, run every cell, write Parquet.")
         {
-            spec, output, workers, sweepId, noCache,
+            spec, output, workers, sweepId, noCache, metricsUrl,
         };
         command.SetAction((parse, cancellation) => CliErrors.Guard(() => RunAsync(
             parse.GetRequiredValue(spec),
@@ -31,6 +35,7 @@ internal static class RunCommand
             parse.GetValue(workers),
             parse.GetValue(sweepId),
             parse.GetValue(noCache),
+            parse.GetValue(metricsUrl),
             cancellation)));
         return command;
     }
@@ -43,7 +48,7 @@ internal static class RunCommand
     };
 
     private static async Task<int> RunAsync(
-        FileInfo specFile, DirectoryInfo? output, int workers, string? sweepId, bool noCache, CancellationToken cancellation)
+        FileInfo specFile, DirectoryInfo? output, int workers, string? sweepId, bool noCache, string? metricsUrl, CancellationToken cancellation)
     {
         if (workers < 1)
         {
@@ -62,7 +67,7 @@ internal static class RunCommand
         }
 
         var clock = Stopwatch.StartNew();
-        await using var cluster = await EmbeddedCluster.StartAsync(workers, cancellation);
+        await using var cluster = await EmbeddedCluster.StartAsync(workers, metricsUrl, cancellation);
         var sweep = cluster.Client.GetGrain<ISweepGrain>(sweepId);
         var status = await sweep.Start(new SweepRequest(
             sweepId, specFile.FullName, await File.ReadAllTextAsync(specFile.FullName, cancellation), output?.FullName, noCache));
