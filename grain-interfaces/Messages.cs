@@ -40,11 +40,15 @@ public sealed record SweepStatus(
     public bool IsFinished => State is not (SweepState.NotStarted or SweepState.Running);
 }
 
-/// <summary>An idle worker slot asking for work, with what it can run.</summary>
+/// <summary>
+/// An idle worker slot asking for work, with what it can run: datasets under its silo's data roots (empty: any), and
+/// the models its silo has (null: any; silos may load different model plugins).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Farm.LeaseRequest")]
 public sealed record LeaseRequest(
     [property: Id(0)] string WorkerKey,
-    [property: Id(1)] IReadOnlyList<string> DataRoots);
+    [property: Id(1)] IReadOnlyList<string> DataRoots,
+    [property: Id(2)] IReadOnlyList<string>? Models = null);
 
 /// <summary>
 /// A cell leased to one worker: it must heartbeat at least every <see cref="HeartbeatPeriod"/>, or the lease expires

@@ -86,7 +86,8 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         try
         {
             var directory = GrainFactory.GetGrain<ISweepDirectoryGrain>(SweepDirectoryGrain.DefaultKey);
-            while (await directory.TryLease(new LeaseRequest(Key, options.Value.DataRoots)) is { } lease)
+            var request = new LeaseRequest(Key, options.Value.DataRoots, [.. Engine.Models.ModelRegistry.Names]);
+            while (await directory.TryLease(request) is { } lease)
             {
                 await RunAsync(lease);
             }

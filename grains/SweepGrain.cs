@@ -422,9 +422,10 @@ public sealed class SweepGrain(
         }, new GrainTimerCreationOptions(period, period) { Interleave = true, KeepAlive = true });
     }
 
+    /// <summary>A cell goes only to a slot whose silo has its model and can read its dataset.</summary>
     private static bool CanRun(LeaseRequest request, CellSpec cell) =>
-        request.DataRoots.Count == 0 || cell.DatasetPath is not { } path
-        || request.DataRoots.Any(root => IsUnder(path, root));
+        (request.Models is null || request.Models.Contains(cell.Model.Name, StringComparer.OrdinalIgnoreCase))
+        && (request.DataRoots.Count == 0 || cell.DatasetPath is not { } path || request.DataRoots.Any(root => IsUnder(path, root)));
 
     private static bool IsUnder(string path, string root)
     {

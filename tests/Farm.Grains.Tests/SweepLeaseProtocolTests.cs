@@ -40,6 +40,11 @@ public sealed class SweepLeaseProtocolTests : IAsyncLifetime
         Assert.Equal(2, started.TotalCells);
         var worker = new LeaseRequest("test/0", []);
 
+        // Cells go only to slots that can run them: one whose silo lacks the model, or reads other data, gets none.
+        Assert.Null(await grain.TryLease(new LeaseRequest("test/9", [], ["patchcore"])));
+        Assert.Null(await grain.TryLease(new LeaseRequest("test/9", ["/elsewhere"])));
+        Assert.Empty((await grain.GetStatus()).RunningCells);
+
         // Cell 1: leased, then silent until the lease expires: back in the queue with one attempt charged.
         var first = (await grain.TryLease(worker))!;
         var cell = first.Assignment.CellId;
