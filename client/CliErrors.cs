@@ -24,6 +24,18 @@ internal static class CliErrors
         }
     }
 
+    /// <summary>The parser's complaints, one line each, then where to find the usage; exit code 2.</summary>
+    public static int CommandLine(System.CommandLine.ParseResult parsed)
+    {
+        foreach (var error in parsed.Errors)
+        {
+            Report(error.Message);
+        }
+
+        Console.Error.WriteLine("(`farm --help` lists the commands, `farm COMMAND --help` their options)");
+        return BadInput;
+    }
+
     /// <summary>One line on stderr, never wrapped (scripts grep it); red only on a terminal.</summary>
     public static void Report(string message)
     {

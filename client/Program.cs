@@ -6,4 +6,6 @@ if (!ConsoleSetup.TryLoadModelPlugins())
     return CliErrors.BadInput;
 }
 
-return await FarmCommandLine.Create().Parse(args).InvokeAsync();
+var parsed = FarmCommandLine.Create().Parse(args);
+// A mistyped command line is bad input (exit 2), never the 1 that means "cells failed" or "regressions found".
+return parsed.Errors.Count > 0 ? CliErrors.CommandLine(parsed) : await parsed.InvokeAsync();

@@ -61,6 +61,18 @@ public sealed class ClusterCommandTests : IDisposable
         Assert.True(removed.ExitCode == 0, removed.ToString());
     }
 
+    [Theory]
+    [InlineData("compare", "a", "b", "--bogus")]
+    [InlineData("schedule", "add", "nightly")]
+    [InlineData("no-such-command")]
+    public async Task AMistypedCommandLineExitsTwoLikeAnyBadInput(params string[] args)
+    {
+        var result = await FarmProcess.RunAsync(root, args);
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith("error:", result.Stderr);
+        Assert.Contains("--help", result.Stderr);
+    }
+
     [Fact]
     public async Task AnUnreachableGatewayIsOneClearError()
     {
