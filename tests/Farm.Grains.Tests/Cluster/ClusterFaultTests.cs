@@ -15,27 +15,35 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
 {
     private const int Cells = 9;
 
+    private static readonly Dictionary<string, string> SlowModelPlugin = new()
+    {
+        ["Farm__ModelPlugins__0"] = typeof(FaultyModels).Assembly.Location,
+    };
+
     [Fact]
     public async Task ASiloKilledMidSweepCostsARetryAndEveryCellLandsExactlyOnce()
     {
-        await using var cluster = new ProcessCluster(siloCount: 3);
+        await using var cluster = new ProcessCluster(siloCount: 3, SlowModelPlugin);
         await cluster.StartAsync();
-        using var sweep = new TinySweep(name: "killed", seeds: Cells);
+        using var sweep = new TinySweep(name: "killed", seeds: Cells, model: FaultyModels.Slow);
         var grain = await Submit(cluster, sweep, "killed");
 
-        // Kill the silo running a cell once a few cells are done: that cell's lease must expire and run elsewhere.
+        // Kill the silo running a cell once a few cells are done, while that cell is in its (slow) fit, as its
+        // heartbeat reports: its lease must expire and the cell run elsewhere.
         var (killedCell, killedWorker) = ("", "");
         await cluster.Eventually(async () =>
         {
             var status = await grain.GetStatus();
-            if (status.CompletedCells < 2 || status.RunningOn is not { Count: > 0 } running)
+            var fitting = (status.RunningOn ?? new Dictionary<string, string>())
+                .Where(entry => status.Progress?.GetValueOrDefault(entry.Key)?.Phase == "fit").ToList();
+            if (status.CompletedCells < 2 || fitting.Count == 0)
             {
                 return false;
             }
 
-            (killedCell, killedWorker) = running.First();
+            (killedCell, killedWorker) = fitting[0];
             return true;
-        }, TimeSpan.FromMinutes(3), "no cell was running after two had completed");
+        }, TimeSpan.FromMinutes(3), "no cell was fitting after two had completed");
         var victim = cluster.SiloOfWorker(killedWorker);
         output.WriteLine($"killing silo {victim} while it runs {killedCell} on {killedWorker}");
         cluster.KillSilo(victim);
@@ -45,8 +53,9 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
 
         var finished = await WaitUntilFinished(cluster, grain);
         AssertEveryCellExactlyOnce(finished, sweep);
-        // The cell seen running may have finished just before the kill; the slot had then already leased the next
-        // one (its loop leases again at once while cells are pending). Either way one lease died with the silo.
+        // The cell seen fitting may just have finished when the kill landed (its last heartbeat still said "fit");
+        // the slot then already held its next cell (it leases again at once, and cells take seconds). Either way
+        // one cell's lease died with the silo and that cell ran again elsewhere.
         var retried = finished.Outcomes.Where(o => o.Attempt >= 2).ToList();
         Assert.True(retried.Count >= 1, "no cell needed a second attempt: the kill hit no running cell");
         Assert.All(retried, o => Assert.NotEqual(killedWorker, o.WorkerKey));
@@ -73,9 +82,9 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task StoppingTheWholeClusterMidSweepAndStartingItAgainResumesTheSweep()
     {
-        await using var cluster = new ProcessCluster(siloCount: 3);
+        await using var cluster = new ProcessCluster(siloCount: 3, SlowModelPlugin);
         await cluster.StartAsync();
-        using var sweep = new TinySweep(name: "resume", seeds: Cells);
+        using var sweep = new TinySweep(name: "resume", seeds: Cells, model: FaultyModels.Slow);
         var grain = await Submit(cluster, sweep, "resume");
 
         SweepStatus? before = null;

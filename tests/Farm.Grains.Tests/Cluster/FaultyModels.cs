@@ -6,13 +6,18 @@ namespace Farm.Grains.Tests.Cluster;
 
 /// <summary>
 /// Models that misbehave, loaded into the process cluster's silos as a model plugin (Farm:ModelPlugins = this test
-/// assembly): one whose fit throws, one whose fit outlasts any reasonable time limit.
+/// assembly): one whose fit throws, one whose fit outlasts any reasonable time limit, and a slow but sound one.
 /// </summary>
 public sealed class FaultyModels : IModelPlugin
 {
     public const string Throws = "test-throws";
 
     public const string Stalls = "test-stalls";
+
+    /// <summary>PaDiM that first sleeps <see cref="SlowFitDelay"/>: cells long enough for a fault to land in one.</summary>
+    public const string Slow = "test-slow-padim";
+
+    public static readonly TimeSpan SlowFitDelay = TimeSpan.FromSeconds(4);
 
     /// <summary>How long the stalling model sleeps per training batch (it notices cancellation between batches).</summary>
     public static readonly TimeSpan StallPerBatch = TimeSpan.FromSeconds(4);
@@ -23,7 +28,23 @@ public sealed class FaultyModels : IModelPlugin
         {
             ModelRegistry.Register(Throws, _ => new FaultyDetector(Throws, stall: false));
             ModelRegistry.Register(Stalls, options => new FaultyDetector(Stalls, stall: true, new PadimDetector(options)));
+            ModelRegistry.Register(Slow, options => new SlowDetector(new PadimDetector(options)));
         }
+    }
+
+    private sealed class SlowDetector(IAnomalyDetector inner) : IAnomalyDetector
+    {
+        public string Name => Slow;
+
+        public void Fit(IEnumerable<torch.Tensor> normalBatches)
+        {
+            Thread.Sleep(SlowFitDelay);
+            inner.Fit(normalBatches);
+        }
+
+        public ScoredBatch Predict(torch.Tensor batch) => inner.Predict(batch);
+
+        public void Dispose() => inner.Dispose();
     }
 
     private sealed class FaultyDetector(string name, bool stall, IAnomalyDetector? inner = null) : IAnomalyDetector
