@@ -26,6 +26,8 @@ public class ReverseDistillationParityTests(ITestOutputHelper output)
 
     private const double Tolerance = 1e-4;
 
+    private readonly OneStepParity parity = new(output, Tolerance);
+
     /// <summary>
     /// The bound for float32 weights after the step. Adam's first update is lr·g/(|g| + ε) with ε = 1e-8, and a few
     /// percent of this loss's gradients are below 1e-7 (measured on the reference: median |g| 3e-4, 7 % under 1e-7):
@@ -67,10 +69,10 @@ public class ReverseDistillationParityTests(ITestOutputHelper output)
         var scored = detector.Predict(test);
         using var maps32 = tensor(scored.Maps.SelectMany(map => map).ToArray(), [3, Size, Size]);
         using var scores32 = tensor(scored.ImageScores, [3]);
-        CheckScalar("f32 loss", detector.EpochLosses[0], reference["f32.loss"]);
-        CheckState("f32", detector.Student, reference, initial, Float32StepTolerance);
-        Check("f32 maps", maps32, reference["f32.maps"]);
-        Check("f32 scores", scores32, reference["f32.scores"]);
+        parity.CheckScalar("f32 loss", detector.EpochLosses[0], reference["f32.loss"]);
+        parity.CheckState("f32", detector.Student, reference, initial, Float32StepTolerance);
+        parity.Check("f32 maps", maps32, reference["f32.maps"]);
+        parity.Check("f32 scores", scores32, reference["f32.scores"]);
 
         // The multiply mode through the setting: the same seed gives the same student, hence the same step.
         using (var product = (ReverseDistillationDetector)ModelRegistry.Create("rd4ad", options with
@@ -82,7 +84,7 @@ public class ReverseDistillationParityTests(ITestOutputHelper output)
             product.Train(_ => [train]);
             var multiplied = product.Predict(test);
             using var productMaps = tensor(multiplied.Maps.SelectMany(map => map).ToArray(), [3, Size, Size]);
-            Check("f32 multiply maps", productMaps, reference["f32.multiply_maps"]);
+            parity.Check("f32 multiply maps", productMaps, reference["f32.multiply_maps"]);
         }
 
         // float64: the same step through the detector's parts.
@@ -102,11 +104,11 @@ public class ReverseDistillationParityTests(ITestOutputHelper output)
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
-            CheckScalar("f64 loss", loss.item<double>(), reference["f64.loss"]);
+            parity.CheckScalar("f64 loss", loss.item<double>(), reference["f64.loss"]);
         }
 
         student.eval();
-        CheckState("f64", student, reference, initial, Tolerance);
+        parity.CheckState("f64", student, reference, initial, Tolerance);
         using (var map = NewDisposeScope())
         using (var noGrad = no_grad())
         using (var blur = new GaussianBlur(4.0))
@@ -114,9 +116,9 @@ public class ReverseDistillationParityTests(ITestOutputHelper output)
             var features = ReverseDistillationDetector.TeacherFeatures(teacher, test.to_type(ScalarType.Float64));
             var reconstructed = student.forward(features);
             var maps64 = ReverseDistillationDetector.AnomalyMap(features, reconstructed, Size, multiply: false, blur);
-            Check("f64 maps", maps64.squeeze(1), reference["f64.maps"]);
+            parity.Check("f64 maps", maps64.squeeze(1), reference["f64.maps"]);
             var product64 = ReverseDistillationDetector.AnomalyMap(features, reconstructed, Size, multiply: true, blur);
-            Check("f64 multiply maps", product64.squeeze(1), reference["f64.multiply_maps"]);
+            parity.Check("f64 multiply maps", product64.squeeze(1), reference["f64.multiply_maps"]);
         }
 
         // The maps must have structure, or the comparison above says little (a constant map would match trivially).
@@ -127,48 +129,5 @@ public class ReverseDistillationParityTests(ITestOutputHelper output)
         {
             value.Dispose();
         }
-    }
-
-    private void CheckState(string label, nn.Module student, IReadOnlyDictionary<string, Tensor> reference,
-        IReadOnlyDictionary<string, Tensor> initial, double tolerance)
-    {
-        var state = student.state_dict();
-        var compared = 0;
-        var worst = 0.0;
-        foreach (var (name, value) in state)
-        {
-            var expected = reference[$"{label}.state.{name}"];
-            if (!value.is_floating_point())
-            {
-                Assert.True(TensorTestSupport.Same(value, expected), $"{label} {name} differs");
-                continue;
-            }
-
-            var error = TensorTestSupport.RelativeError(value, expected);
-            Assert.True(error <= tolerance, $"{label} {name}: relative error {error:E2} exceeds {tolerance:E0}");
-            worst = Math.Max(worst, error);
-            compared++;
-            // The step must have moved every parameter and running statistic (a comparison of unchanged tensors says little).
-            using var start = initial[name].to_type(value.dtype);
-            Assert.False(TensorTestSupport.Same(start, value), $"{label} {name} did not change in the step");
-        }
-
-        Assert.Equal(reference.Keys.Count(key => key.StartsWith($"{label}.state.", StringComparison.Ordinal)), state.Count);
-        output.WriteLine($"{label}: {compared} floating-point tensors after one step, worst relative error {worst:E2}");
-    }
-
-    private void Check(string label, Tensor actual, Tensor expected)
-    {
-        var error = TensorTestSupport.RelativeError(actual, expected);
-        output.WriteLine($"{label}: relative error {error:E2}");
-        Assert.True(error <= Tolerance, $"{label}: relative error {error:E2} exceeds {Tolerance:E0}");
-    }
-
-    private void CheckScalar(string label, double actual, Tensor expected)
-    {
-        var value = expected.to_type(ScalarType.Float64).item<double>();
-        var error = Math.Abs(actual - value) / Math.Abs(value);
-        output.WriteLine($"{label}: {actual} vs reference {value} (relative error {error:E2})");
-        Assert.True(error <= Tolerance, $"{label}: {actual} vs reference {value} (relative error {error:E2})");
     }
 }

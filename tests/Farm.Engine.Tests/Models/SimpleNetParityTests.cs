@@ -24,6 +24,8 @@ public class SimpleNetParityTests(ITestOutputHelper output)
 
     private const double Tolerance = 1e-4;
 
+    private readonly OneStepParity parity = new(output, Tolerance);
+
     /// <summary>
     /// Float32 weights after the step: Adam's first update is lr·g/(|g| + ε), ε = 1e-8, so an entry whose gradient is
     /// within a few ε of zero moves by an amount that hangs on g's last float32 bits (the zero-initialised batch-norm
@@ -80,17 +82,17 @@ public class SimpleNetParityTests(ITestOutputHelper output)
         // float32: the detector itself.
         using (var features = SimpleNetFeatures.Extract(detector.Backbone, train, dimension))
         {
-            Check($"f32 features D={dimension}", features, reference["f32.features"]);
+            parity.Check($"f32 features D={dimension}", features, reference["f32.features"]);
         }
 
         Assert.Equal(1, detector.Train(_ => [train]));
         var scored = detector.Predict(test);
         using var maps32 = tensor(scored.Maps.SelectMany(map => map).ToArray(), [3, Size, Size]);
         using var scores32 = tensor(scored.ImageScores, [3]);
-        CheckScalar("f32 loss", detector.EpochLosses[0], reference["f32.loss"]);
+        parity.CheckScalar("f32 loss", detector.EpochLosses[0], reference["f32.loss"]);
         CheckFloat32Update(detector.Module, reference, initial);
-        Check("f32 maps", maps32, reference["f32.maps"], Float32MapTolerance);
-        Check("f32 scores", scores32, reference["f32.scores"], Float32MapTolerance);
+        parity.Check("f32 maps", maps32, reference["f32.maps"], Float32MapTolerance);
+        parity.Check("f32 scores", scores32, reference["f32.scores"], Float32MapTolerance);
 
         // float64: the same step through the detector's parts.
         using var backbone64 = ResNet.ResNet18(seed: 0);
@@ -105,22 +107,22 @@ public class SimpleNetParityTests(ITestOutputHelper output)
         using (var step = NewDisposeScope())
         {
             var features = SimpleNetFeatures.Extract(backbone64, train.to_type(ScalarType.Float64), dimension);
-            Check("f64 features", features, reference["f64.features"]);
+            parity.Check("f64 features", features, reference["f64.features"]);
             var loss = SimpleNetDetector.Loss(module, features, noise.to_type(ScalarType.Float64));
             optimizers.ToList().ForEach(optimizer => optimizer.zero_grad());
             loss.backward();
             optimizers.ToList().ForEach(optimizer => optimizer.step());
-            CheckScalar("f64 loss", loss.item<double>(), reference["f64.loss"]);
+            parity.CheckScalar("f64 loss", loss.item<double>(), reference["f64.loss"]);
         }
 
         module.eval();
-        CheckState("f64", module, reference, initial, Tolerance);
+        parity.CheckState("f64", module, reference, initial, Tolerance);
         using (var map = NewDisposeScope())
         using (var noGrad = no_grad())
         {
             var features = SimpleNetFeatures.Extract(backbone64, test.to_type(ScalarType.Float64), dimension);
             var patchScores = SimpleNetDetector.PatchScores(module, features, 3, detector.FeatureSize);
-            Check("f64 scores", patchScores.amax([1, 2, 3]), reference["f64.scores"]);
+            parity.Check("f64 scores", patchScores.amax([1, 2, 3]), reference["f64.scores"]);
         }
 
         using var referenceMaps = reference["f32.maps"];
@@ -135,31 +137,6 @@ public class SimpleNetParityTests(ITestOutputHelper output)
         {
             value.Dispose();
         }
-    }
-
-    private void CheckState(string label, nn.Module module, IReadOnlyDictionary<string, Tensor> reference,
-        IReadOnlyDictionary<string, Tensor> initial, double tolerance)
-    {
-        var state = module.state_dict();
-        var worst = 0.0;
-        foreach (var (name, value) in state)
-        {
-            var expected = reference[$"{label}.state.{name}"];
-            if (!value.is_floating_point())
-            {
-                Assert.True(TensorTestSupport.Same(value, expected), $"{label} {name} differs");
-                continue;
-            }
-
-            var error = TensorTestSupport.RelativeError(value, expected);
-            Assert.True(error <= tolerance, $"{label} {name}: relative error {error:E2} exceeds {tolerance:E0}");
-            worst = Math.Max(worst, error);
-            using var start = initial[name].to_type(value.dtype);
-            Assert.False(TensorTestSupport.Same(start, value), $"{label} {name} did not change in the step");
-        }
-
-        Assert.Equal(reference.Keys.Count(key => key.StartsWith($"{label}.state.", StringComparison.Ordinal)), state.Count);
-        output.WriteLine($"{label}: {state.Count} tensors after one step, worst relative error {worst:E2}");
     }
 
     /// <summary>The float32 step, entry by entry, against the reference's (see <see cref="Float32UpdateTolerance"/>).</summary>
@@ -193,20 +170,5 @@ public class SimpleNetParityTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"f32: {state.Count} tensors after one step; at least {leastShare:P2} of every tensor's updates agree to {Float32UpdateTolerance:E0}");
-    }
-
-    private void Check(string label, Tensor actual, Tensor expected, double tolerance = Tolerance)
-    {
-        var error = TensorTestSupport.RelativeError(actual, expected);
-        output.WriteLine($"{label}: relative error {error:E2}");
-        Assert.True(error <= tolerance, $"{label}: relative error {error:E2} exceeds {tolerance:E0}");
-    }
-
-    private void CheckScalar(string label, double actual, Tensor expected)
-    {
-        var value = expected.to_type(ScalarType.Float64).item<double>();
-        var error = Math.Abs(actual - value) / Math.Abs(value);
-        output.WriteLine($"{label}: {actual} vs reference {value} (relative error {error:E2})");
-        Assert.True(error <= Tolerance, $"{label}: {actual} vs reference {value} (relative error {error:E2})");
     }
 }
