@@ -12,6 +12,13 @@ internal static class SplitRequests
     /// <summary>Seed s of a sweep uses split seed validation.seed + s: every run seed gets its own split.</summary>
     public static SplitRequest For(CellSpec cell) =>
         new(cell.Validation.Seed + cell.Seed, cell.Validation.Anomalous, cell.Validation.Normal);
+
+    /// <summary>The cell's split, from its dataset's grain (which every cell of that dataset and seed shares).</summary>
+    public static Task<DatasetSplit> GetSplit(IGrainFactory grains, CellSpec cell)
+    {
+        var source = DatasetSources.Of(cell);
+        return grains.GetGrain<IDatasetGrain>(source.DatasetKey).GetSplit(source, cell.Category, For(cell));
+    }
 }
 
 internal static class DatasetSources

@@ -20,11 +20,7 @@ public sealed class ExperimentCellGrain : Grain, IExperimentCellGrain
             return committed;
         }
 
-        var source = DatasetSources.Of(cell);
-        var split = await GrainFactory.GetGrain<IDatasetGrain>(source.DatasetKey).GetSplit(
-            source,
-            cell.Category,
-            SplitRequests.For(cell));
+        var split = await SplitRequests.GetSplit(GrainFactory, cell);
         var outcome = await GrainFactory.GetGrain<IGpuWorkerGrain>(assignment.WorkerKey)
             .Execute(new CellWork(assignment, split));
         if (outcome.Succeeded)

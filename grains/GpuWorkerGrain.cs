@@ -114,9 +114,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         {
             // The split from the dataset grain, then the engine here: once the split is in hand the cell depends on no
             // other silo (a cell grain elsewhere calling back would tie it to a third machine).
-            var cell = Engine.Sweeps.CellSpec.FromJson(assignment.CellSpecJson);
-            var source = DatasetSources.Of(cell);
-            var split = await GrainFactory.GetGrain<IDatasetGrain>(source.DatasetKey).GetSplit(source, cell.Category, SplitRequests.For(cell));
+            var split = await SplitRequests.GetSplit(GrainFactory, Engine.Sweeps.CellSpec.FromJson(assignment.CellSpecJson));
             outcome = await Execute(new CellWork(assignment, split));
         }
         catch (Exception error)

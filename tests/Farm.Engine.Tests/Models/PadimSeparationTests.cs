@@ -59,26 +59,11 @@ public class PadimSeparationTests(ITestOutputHelper output)
         Assert.Equal(0.75, Auroc([1, 3], [2, 4]));
     }
 
-    internal static IEnumerable<Tensor> Batches(IReadOnlyList<RgbImage> images, int batchSize)
-    {
-        for (var start = 0; start < images.Count; start += batchSize)
-        {
-            // Disposed right after the detector consumed it: the detector never disposes its inputs.
-            using var batch = Preprocessing.ToBatch(images.Skip(start).Take(batchSize).ToList(), Size);
-            yield return batch;
-        }
-    }
+    internal static IEnumerable<Tensor> Batches(IReadOnlyList<RgbImage> images, int batchSize) =>
+        SyntheticSeparation.Batches(images, Size, batchSize);
 
-    internal static List<float> Score(IAnomalyDetector detector, IReadOnlyList<RgbImage> images)
-    {
-        var scores = new List<float>();
-        foreach (var batch in Batches(images, 6))
-        {
-            scores.AddRange(detector.Predict(batch).ImageScores);
-        }
-
-        return scores;
-    }
+    internal static List<float> Score(IAnomalyDetector detector, IReadOnlyList<RgbImage> images) =>
+        SyntheticSeparation.Score(detector, images, Size, batchSize: 6);
 
     /// <summary>Diagonal-ish stripes (period ~8 px, random phase and slight angle) in a beige tint, with pixel noise.</summary>
     internal static RgbImage Texture(Random random)
@@ -93,9 +78,9 @@ public class PadimSeparationTests(ITestOutputHelper output)
             {
                 var t = ((x * Math.Cos(angle)) + (y * Math.Sin(angle))) * 2 * Math.PI / period;
                 var value = 130 + (50 * Math.Sin(t + phase)) + ((random.NextDouble() - 0.5) * 24);
-                pixels[(((y * Size) + x) * 3) + 0] = Clamp(value * 1.05);
-                pixels[(((y * Size) + x) * 3) + 1] = Clamp(value * 0.95);
-                pixels[(((y * Size) + x) * 3) + 2] = Clamp(value * 0.8);
+                pixels[(((y * Size) + x) * 3) + 0] = SyntheticSeparation.Clamp(value * 1.05);
+                pixels[(((y * Size) + x) * 3) + 1] = SyntheticSeparation.Clamp(value * 0.95);
+                pixels[(((y * Size) + x) * 3) + 2] = SyntheticSeparation.Clamp(value * 0.8);
             }
         }
 
@@ -117,7 +102,7 @@ public class PadimSeparationTests(ITestOutputHelper output)
                 var cy = (int)(y0 + (s * Math.Sin(angle)) + 15);
                 for (var d = 0; d < 2; d++)
                 {
-                    Paint(pixels, cx, cy + d, 30, 25, 20);
+                    SyntheticSeparation.Paint(pixels, Size, cx, cy + d, 30, 25, 20);
                 }
             }
         }
@@ -131,7 +116,7 @@ public class PadimSeparationTests(ITestOutputHelper output)
                 {
                     if (((x - cx) * (x - cx)) + ((y - cy) * (y - cy)) <= radius * radius)
                     {
-                        Paint(pixels, x, y, 200, 60, 50);
+                        SyntheticSeparation.Paint(pixels, Size, x, y, 200, 60, 50);
                     }
                 }
             }
@@ -139,17 +124,4 @@ public class PadimSeparationTests(ITestOutputHelper output)
 
         return image;
     }
-
-    private static void Paint(byte[] pixels, int x, int y, byte r, byte g, byte b)
-    {
-        if (x is < 0 or >= Size || y is < 0 or >= Size)
-        {
-            return;
-        }
-
-        var i = ((y * Size) + x) * 3;
-        (pixels[i], pixels[i + 1], pixels[i + 2]) = (r, g, b);
-    }
-
-    private static byte Clamp(double value) => (byte)Math.Clamp(Math.Round(value), 0, 255);
 }

@@ -7,10 +7,10 @@ namespace Farm.Engine.Tests.Models;
 /// <summary>Batching and scoring of drawn images at any size, for the separation tests of the trained models.</summary>
 internal static class SyntheticSeparation
 {
-    public static List<float> Score(IAnomalyDetector detector, IReadOnlyList<RgbImage> images, int size)
+    public static List<float> Score(IAnomalyDetector detector, IReadOnlyList<RgbImage> images, int size, int batchSize = 8)
     {
         var scores = new List<float>();
-        foreach (var batch in Batches(images, size, 8))
+        foreach (var batch in Batches(images, size, batchSize))
         {
             scores.AddRange(detector.Predict(batch).ImageScores);
         }
@@ -27,4 +27,18 @@ internal static class SyntheticSeparation
             yield return batch;
         }
     }
+
+    /// <summary>Sets one pixel of a size × size RGB image; pixels outside it are skipped (a defect may reach past the edge).</summary>
+    public static void Paint(byte[] pixels, int size, int x, int y, byte r, byte g, byte b)
+    {
+        if (x < 0 || x >= size || y < 0 || y >= size)
+        {
+            return;
+        }
+
+        var i = ((y * size) + x) * 3;
+        (pixels[i], pixels[i + 1], pixels[i + 2]) = (r, g, b);
+    }
+
+    public static byte Clamp(double value) => (byte)Math.Clamp(Math.Round(value), 0, 255);
 }

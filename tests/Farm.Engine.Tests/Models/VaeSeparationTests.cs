@@ -72,9 +72,9 @@ public class VaeSeparationTests(ITestOutputHelper output)
             {
                 var value = level + (20 * ((gx * x) + (gy * y)) / Size) + ((random.NextDouble() - 0.5) * 24);
                 var i = ((y * Size) + x) * 3;
-                pixels[i] = Clamp(value * 1.05);
-                pixels[i + 1] = Clamp(value * 0.95);
-                pixels[i + 2] = Clamp(value * 0.8);
+                pixels[i] = SyntheticSeparation.Clamp(value * 1.05);
+                pixels[i + 1] = SyntheticSeparation.Clamp(value * 0.95);
+                pixels[i + 2] = SyntheticSeparation.Clamp(value * 0.8);
             }
         }
 
@@ -92,7 +92,7 @@ public class VaeSeparationTests(ITestOutputHelper output)
             var angle = -0.8 + (random.NextDouble() * 0.3);
             for (var s = 0.0; s < 15; s += 0.5)
             {
-                Paint(pixels, (int)(x0 + (s * Math.Cos(angle))), (int)(y0 + (s * Math.Sin(angle)) + 7), 30, 25, 20);
+                SyntheticSeparation.Paint(pixels, Size, (int)(x0 + (s * Math.Cos(angle))), (int)(y0 + (s * Math.Sin(angle)) + 7), 30, 25, 20);
             }
         }
         else
@@ -104,7 +104,7 @@ public class VaeSeparationTests(ITestOutputHelper output)
                 {
                     if (((x - cx) * (x - cx)) + ((y - cy) * (y - cy)) <= radius * radius)
                     {
-                        Paint(pixels, x, y, 200, 60, 50);
+                        SyntheticSeparation.Paint(pixels, Size, x, y, 200, 60, 50);
                     }
                 }
             }
@@ -112,17 +112,4 @@ public class VaeSeparationTests(ITestOutputHelper output)
 
         return image;
     }
-
-    private static void Paint(byte[] pixels, int x, int y, byte r, byte g, byte b)
-    {
-        if (x is < 0 or >= Size || y is < 0 or >= Size)
-        {
-            return;
-        }
-
-        var i = ((y * Size) + x) * 3;
-        (pixels[i], pixels[i + 1], pixels[i + 2]) = (r, g, b);
-    }
-
-    private static byte Clamp(double value) => (byte)Math.Clamp(Math.Round(value), 0, 255);
 }
