@@ -425,14 +425,7 @@ public sealed class SweepGrain(
     /// <summary>A cell goes only to a slot whose silo has its model and can read its dataset.</summary>
     private static bool CanRun(LeaseRequest request, CellSpec cell) =>
         (request.Models is null || request.Models.Contains(cell.Model.Name, StringComparer.OrdinalIgnoreCase))
-        && (request.DataRoots.Count == 0 || cell.DatasetPath is not { } path || request.DataRoots.Any(root => IsUnder(path, root)));
-
-    private static bool IsUnder(string path, string root)
-    {
-        var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        var prefix = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        return full.StartsWith(prefix, StringComparison.Ordinal);
-    }
+        && (request.DataRoots.Count == 0 || cell.DatasetPath is not { } path || request.DataRoots.Any(root => Paths.IsSameOrInside(path, root)));
 
     private bool IsDone(string cellId) => Record.Cells.TryGetValue(cellId, out var record) && record.Outcome is not null;
 
@@ -481,7 +474,7 @@ public sealed class SweepGrain(
             for (var i = 0; i < spec.Datasets.Count; i++)
             {
                 var path = spec.Datasets[i].Path;
-                if (!Options.DataRoots.Any(root => IsUnder(path, root)))
+                if (!Options.DataRoots.Any(root => Paths.IsSameOrInside(path, root)))
                 {
                     throw new FarmException(
                         $"dataset '{spec.Datasets[i].Name}' at {path} is outside the cluster's data roots ({string.Join(", ", Options.DataRoots)})",
@@ -490,7 +483,7 @@ public sealed class SweepGrain(
             }
         }
 
-        if (Options.ResultsRoot is { Length: > 0 } results && !IsUnder(spec.Output, results))
+        if (Options.ResultsRoot is { Length: > 0 } results && !Paths.IsSameOrInside(spec.Output, results))
         {
             throw new FarmException($"output {spec.Output} is outside the cluster's results root {results}", request.SpecPath, "output");
         }

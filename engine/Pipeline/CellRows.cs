@@ -19,7 +19,7 @@ internal static class CellRows
     {
         var cell = request.Cell;
         var created = DateTime.UtcNow;
-        var weightsSha256 = cell.Model.WeightsPath is { } weights ? FileHashes.Sha256(weights) : null;
+        var weightsSha256 = cell.Model.WeightsPath is { } weights ? FileHashes.Sha256Memoised(weights) : null;
         return evaluation.Subsets.SelectMany(subset => subset.Thresholds.Select(threshold => new ResultRow
         {
             SweepId = request.SweepId,

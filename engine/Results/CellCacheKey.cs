@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Farm.Engine.IO;
@@ -33,11 +32,6 @@ public sealed record CellCacheKey(
 {
     /// <summary>Bump when the key's inputs change meaning, so that old entries stop matching.</summary>
     public const int KeyVersion = 1;
-
-    // Hashing a 100 MB weights file per cell would cost more than many cells: hash each file once per length and
-    // modification time. A same-length rewrite that keeps the modification time is not noticed (as with make or rsync).
-    private static readonly ConcurrentDictionary<string, (long Length, DateTime ModifiedUtc, string Sha256)> FileHashMemo =
-        new(StringComparer.Ordinal);
 
     /// <summary>The version this build writes into <c>farm_version</c>: the engine's informational version.</summary>
     public static string CurrentFarmVersion => CellRows.FarmVersion;
@@ -78,23 +72,13 @@ public sealed record CellCacheKey(
     public static bool IsWellFormed(string key) =>
         key.Length == 64 && key.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
-    /// <summary>SHA-256 of a file's content, memoised per full path, length and modification time.</summary>
+    /// <summary>SHA-256 of a file's content, memoised per full path, length and modification time (FileHashes).</summary>
     internal static string ContentSha256(string path)
     {
         var fullPath = Path.GetFullPath(path);
-        var file = new FileInfo(fullPath);
-        if (!file.Exists)
-        {
-            throw new FarmException("file not found (needed for the cell cache key)", fullPath);
-        }
-        var (length, modified) = (file.Length, file.LastWriteTimeUtc);
-        if (FileHashMemo.TryGetValue(fullPath, out var known) && known.Length == length && known.ModifiedUtc == modified)
-        {
-            return known.Sha256;
-        }
-        var hash = FileHashes.Sha256(fullPath);
-        FileHashMemo[fullPath] = (length, modified, hash);
-        return hash;
+        return File.Exists(fullPath)
+            ? FileHashes.Sha256Memoised(fullPath)
+            : throw new FarmException("file not found (needed for the cell cache key)", fullPath);
     }
 
     private static void WriteNullable(Utf8JsonWriter json, string name, string? value)

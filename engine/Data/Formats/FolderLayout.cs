@@ -1,3 +1,5 @@
+using Farm.Engine.IO;
+
 namespace Farm.Engine.Data.Formats;
 
 /// <summary>
@@ -63,7 +65,7 @@ public sealed record FolderLayout(
         {
             for (var j = i + 1; j < folders.Count; j++)
             {
-                if (IsSameOrInside(folders[i].Path, folders[j].Path) || IsSameOrInside(folders[j].Path, folders[i].Path))
+                if (Paths.IsSameOrInside(folders[i].Path, folders[j].Path) || Paths.IsSameOrInside(folders[j].Path, folders[i].Path))
                 {
                     return (folders[i], folders[j]);
                 }
@@ -74,8 +76,4 @@ public sealed record FolderLayout(
 
     internal static string Resolve(string root, string folder) =>
         Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(root, folder)));
-
-    private static bool IsSameOrInside(string folder, string parent) =>
-        folder == parent || folder.StartsWith(
-            Path.EndsInDirectorySeparator(parent) ? parent : parent + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 }
