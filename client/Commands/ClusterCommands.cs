@@ -15,14 +15,14 @@ internal static class ClusterCommands
 {
     public static IEnumerable<Command> Create() => [Submit(), Status(), Watch(), Cancel(), List()];
 
-    private static Option<string?> GatewayOption() => new("--gateway")
+    public static Option<string?> GatewayOption() => new("--gateway")
     {
         Description = $"A silo's gateway, host:port (default: FARM_GATEWAY, else {RemoteCluster.DefaultGateway}).",
     };
 
-    private static Option<string?> TokenOption() => new("--token")
+    public static Option<string?> TokenOption() => new("--token")
     {
-        Description = "The cluster's token, needed to submit or cancel when the cluster has one (default: FARM_TOKEN).",
+        Description = "The cluster's token, needed to change what it runs (submit, cancel, schedules) when it has one (default: FARM_TOKEN).",
     };
 
     private static Command Submit()

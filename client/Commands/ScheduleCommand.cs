@@ -21,10 +21,6 @@ internal static class ScheduleCommand
         return command;
     }
 
-    private static Option<string?> Gateway() => new("--gateway") { Description = $"A silo's gateway, host:port (default: FARM_GATEWAY, else {RemoteCluster.DefaultGateway})." };
-
-    private static Option<string?> Token() => new("--token") { Description = "The cluster's token (default: FARM_TOKEN)." };
-
     private static Command Add()
     {
         var name = new Argument<string>("name") { Description = "The schedule's name; runs are named <name>-<yyyyMMdd-HHmm>." };
@@ -36,7 +32,7 @@ internal static class ScheduleCommand
             DefaultValueFactory = _ => ComparisonOptions.DefaultTolerance,
         };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Results root; overrides the spec's 'output'." };
-        var (gateway, token) = (Gateway(), Token());
+        var (gateway, token) = (ClusterCommands.GatewayOption(), ClusterCommands.TokenOption());
         var command = new Command("add", "Add (or replace) a schedule.") { name, spec, cron, tolerance, output, gateway, token };
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
         {
@@ -54,7 +50,7 @@ internal static class ScheduleCommand
 
     private static Command List()
     {
-        var gateway = Gateway();
+        var gateway = ClusterCommands.GatewayOption();
         var command = new Command("list", "List schedules and their runs.") { gateway };
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
         {
@@ -77,7 +73,7 @@ internal static class ScheduleCommand
     private static Command Remove()
     {
         var name = new Argument<string>("name") { Description = "The schedule to remove (its past runs and results stay)." };
-        var (gateway, token) = (Gateway(), Token());
+        var (gateway, token) = (ClusterCommands.GatewayOption(), ClusterCommands.TokenOption());
         var command = new Command("remove", "Remove a schedule.") { name, gateway, token };
         command.SetAction((parse, cancellation) => CliErrors.Guard(async () =>
         {
