@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Farm.Engine.Results;
+using Farm.Engine.Tests.Results;
 
 namespace Farm.Client.Tests;
 
@@ -62,33 +63,7 @@ public sealed class CompareCommandTests : IDisposable
         var layout = new ResultsLayout(root, "quick", sweepId);
         foreach (var (model, auroc) in new[] { ("padim", padimAuroc), ("patchcore", patchcoreAuroc) })
         {
-            var row = new ResultRow
-            {
-                SweepId = sweepId,
-                SweepName = "quick",
-                CellId = $"mvtec/bottle/none/{model}/seed0",
-                ConfigHash = $"hash-{model}",
-                Dataset = "mvtec",
-                DatasetFormat = "mvtec",
-                Category = "bottle",
-                Experiment = "none",
-                Model = model,
-                Backbone = "resnet18",
-                ImageSize = 256,
-                Seed = 0,
-                ThresholdMethod = "f1max",
-                ImageAuroc = auroc,
-                NTrain = 20,
-                NValidation = 4,
-                NTestNormal = 6,
-                NTestAnomalous = 9,
-                FitSeconds = 1,
-                PredictSeconds = 1,
-                MetricsSeconds = 1,
-                TotalSeconds = 3,
-                FarmVersion = "0.1.0",
-                CreatedUtc = new DateTime(2025, 1, 1, 2, 0, 0, DateTimeKind.Utc),
-            };
+            var row = ResultRows.Make(model, imageAuroc: auroc, configHash: $"hash-{model}") with { SweepId = sweepId };
             ResultsParquet.WriteCellFile(layout.CellFile(row.CellId), [row]);
         }
         return layout.SweepRoot;
