@@ -20,9 +20,10 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
     public IClusterClient Client => host.Services.GetRequiredService<IClusterClient>();
 
     /// <param name="workerSlots">Cells run at once.</param>
+    /// <param name="device">cpu, or cuda (slot N computes on cuda:N).</param>
     /// <param name="metricsUrl">Where to serve Prometheus metrics (http://host:port), or null for none.</param>
     /// <param name="cancellation">Stops the start-up.</param>
-    public static async Task<EmbeddedCluster> StartAsync(int workerSlots, string? metricsUrl, CancellationToken cancellation)
+    public static async Task<EmbeddedCluster> StartAsync(int workerSlots, string device, string? metricsUrl, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.AddFarmTelemetry(metricsUrl);
@@ -35,6 +36,7 @@ internal sealed class EmbeddedCluster : IAsyncDisposable
             .AddFarm(options =>
             {
                 options.WorkerSlots = workerSlots;
+                options.Device = device;
                 // One process: a slot that stops heartbeating has crashed with it, so short leases cost nothing.
                 options.PollInterval = TimeSpan.FromMilliseconds(200);
             }));

@@ -48,7 +48,8 @@ public sealed record SweepStatus(
 public sealed record LeaseRequest(
     [property: Id(0)] string WorkerKey,
     [property: Id(1)] IReadOnlyList<string> DataRoots,
-    [property: Id(2)] IReadOnlyList<string>? Models = null);
+    [property: Id(2)] IReadOnlyList<string>? Models = null,
+    [property: Id(3)] string Device = "cpu");
 
 /// <summary>
 /// A cell leased to one worker: it must heartbeat at least every <see cref="HeartbeatPeriod"/>, or the lease expires

@@ -14,12 +14,18 @@ internal static class CellExecution
     /// content, weights and Farm version), otherwise runs it and stores its result there. A cache that cannot be
     /// written costs a warning, never the cell.
     /// </summary>
-    public static (int Rows, bool FromCache) Run(CellWork work, ILogger logger, Action<CellProgress> progress, CancellationToken cancellation)
+    /// <param name="work">The leased cell and its split.</param>
+    /// <param name="device">The worker slot's device (<c>cpu</c>, <c>cuda:N</c>).</param>
+    /// <param name="logger">Where cache warnings go.</param>
+    /// <param name="progress">Called from this thread as the cell moves on.</param>
+    /// <param name="cancellation">Stops the cell (silo shutdown, time limit).</param>
+    public static (int Rows, bool FromCache) Run(
+        CellWork work, string device, ILogger logger, Action<CellProgress> progress, CancellationToken cancellation)
     {
         var assignment = work.Assignment;
         var cell = CellSpec.FromJson(assignment.CellSpecJson);
         var cache = assignment.CacheRoot is { } root ? new CellCache(root, warning => logger.LogWarning("cell cache: {Warning}", warning)) : null;
-        var key = cache is null ? null : CellCacheKey.Compute(cell, work.Split.ManifestHash, cell.Model.WeightsPath, CellCacheKey.CurrentFarmVersion);
+        var key = cache is null ? null : CellCacheKey.Compute(cell, work.Split.ManifestHash, cell.Model.WeightsPath, CellCacheKey.CurrentFarmVersion, device);
         if (cache is not null && !assignment.NoCache
             && cache.TryRestore(key!, assignment.ResultPath, CellCache.RebindTo(assignment.SweepId, assignment.SweepName, cell), out var cachedRows))
         {
@@ -33,7 +39,8 @@ internal static class CellExecution
             assignment.SweepName,
             assignment.ResultPath,
             work.Split.ManifestHash,
-            progress);
+            progress,
+            device);
         var rows = CellRunner.Run(request, cancellation).Rows;
         if (cache is not null)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Farm.Engine;
+using Farm.Engine.Models;
 using Farm.Grains.Hosting;
 using Farm.Grains.Placement;
 using Farm.Grains.Telemetry;
@@ -37,6 +38,9 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
     private volatile CellProgressReport? progress;
 
     private string Key => this.GetPrimaryKeyString();
+
+    /// <summary>Where this slot computes: slot N of a CUDA silo owns cuda:N; CPU slots share the CPU.</summary>
+    private string Device => ComputeDevice.ForSlot(options.Value.Device, SiloBoundPlacement.SlotOf(Key));
 
     public Task Start()
     {
@@ -86,7 +90,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         try
         {
             var directory = GrainFactory.GetGrain<ISweepDirectoryGrain>(SweepDirectoryGrain.DefaultKey);
-            var request = new LeaseRequest(Key, options.Value.DataRoots, [.. Engine.Models.ModelRegistry.Names]);
+            var request = new LeaseRequest(Key, options.Value.DataRoots, [.. ModelRegistry.Names], Device);
             while (await directory.TryLease(request) is { } lease)
             {
                 await RunAsync(lease);
@@ -186,7 +190,7 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
         try
         {
             var (rows, fromCache) = await Task.Factory.StartNew(
-                () => CellExecution.Run(work, logger, report => progress = new CellProgressReport(report.Phase, report.Epoch, report.Epochs), token),
+                () => CellExecution.Run(work, Device, logger, report => progress = new CellProgressReport(report.Phase, report.Epoch, report.Epochs), token),
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);

@@ -29,6 +29,7 @@ public sealed class SweepGrain(
     : Grain, ISweepGrain
 {
     private readonly Dictionary<string, CellSpec> cells = new(StringComparer.Ordinal);
+    private string requiredDevice = SweepSpec.AnyDevice;
     private readonly List<string> order = [];
     private readonly LinkedList<string> pending = new();
     private readonly Dictionary<string, Lease> leases = new(StringComparer.Ordinal);
@@ -422,9 +423,10 @@ public sealed class SweepGrain(
         }, new GrainTimerCreationOptions(period, period) { Interleave = true, KeepAlive = true });
     }
 
-    /// <summary>A cell goes only to a slot whose silo has its model and can read its dataset.</summary>
-    private static bool CanRun(LeaseRequest request, CellSpec cell) =>
-        (request.Models is null || request.Models.Contains(cell.Model.Name, StringComparer.OrdinalIgnoreCase))
+    /// <summary>A cell goes only to a slot of the device the spec asks for, whose silo has its model and can read its dataset.</summary>
+    private bool CanRun(LeaseRequest request, CellSpec cell) =>
+        SweepSpec.Accepts(requiredDevice, request.Device)
+        && (request.Models is null || request.Models.Contains(cell.Model.Name, StringComparer.OrdinalIgnoreCase))
         && (request.DataRoots.Count == 0 || cell.DatasetPath is not { } path || request.DataRoots.Any(root => Paths.IsSameOrInside(path, root)));
 
     private bool IsDone(string cellId) => Record.Cells.TryGetValue(cellId, out var record) && record.Outcome is not null;
@@ -456,6 +458,7 @@ public sealed class SweepGrain(
         var spec = ParseSpec(request);
         layout = new ResultsLayout(spec.Output, spec.Name, request.SweepId);
         outputRoot = spec.Output;
+        requiredDevice = spec.Device;
         Record.Name = spec.Name;
         cells.Clear();
         order.Clear();

@@ -25,9 +25,14 @@ internal static class RunCommand
         {
             Description = "Serve Prometheus metrics of the embedded silo at this address (http://127.0.0.1:9464) while the sweep runs.",
         };
+        var device = new Option<string?>("--device")
+        {
+            Description = "cpu or cuda (worker slot N computes on cuda:N). Default: the spec's 'device' when it names one, else "
+                          + "cuda where libtorch sees a GPU (a -p:TorchBackend=cuda build), else cpu.",
+        };
         var command = new Command("run", "Run a sweep on an embedded silo: expand the spec, run every cell, write Parquet.")
         {
-            spec, output, workers, sweepId, noCache, metricsUrl,
+            spec, output, workers, sweepId, noCache, metricsUrl, device,
         };
         command.SetAction((parse, cancellation) => CliErrors.Guard(() => RunAsync(
             parse.GetRequiredValue(spec),
@@ -36,8 +41,38 @@ internal static class RunCommand
             parse.GetValue(sweepId),
             parse.GetValue(noCache),
             parse.GetValue(metricsUrl),
+            parse.GetValue(device),
             cancellation)));
         return command;
+    }
+
+    /// <summary>
+    /// The embedded silo's device: --device, else the spec's requirement, else cuda where libtorch sees a GPU. A sweep
+    /// that needs CUDA on a machine without it fails here, naming the spec's field, instead of waiting for a slot.
+    /// </summary>
+    internal static string EmbeddedDevice(SweepSpec spec, string? requested, string specPath)
+    {
+        var cudaDevices = Engine.Models.ComputeDevice.CudaDeviceCount();
+        var chosen = requested?.Trim().ToLowerInvariant() switch
+        {
+            null or "" => spec.Device != SweepSpec.AnyDevice ? spec.Device : cudaDevices > 0 ? "cuda" : "cpu",
+            "cpu" or "cuda" => requested.Trim().ToLowerInvariant(),
+            _ => throw new Engine.FarmException($"'{requested}' is not a device (cpu or cuda)", field: "--device"),
+        };
+        if (!SweepSpec.Accepts(spec.Device, chosen))
+        {
+            throw new Engine.FarmException($"the sweep needs {spec.Device} worker slots, but --device is {chosen}", specPath, "device");
+        }
+
+        if (chosen == "cuda" && cudaDevices == 0)
+        {
+            throw new Engine.FarmException(
+                "needs a CUDA device, but libtorch sees none (this is a CPU build of Farm, or no GPU is visible; build with "
+                + "-p:TorchBackend=cuda, or run with --device cpu where the spec allows it)",
+                specPath, requested is null ? "device" : "--device");
+        }
+
+        return chosen;
     }
 
     /// <summary>Shared by `farm run` and `farm submit`.</summary>
@@ -48,7 +83,8 @@ internal static class RunCommand
     };
 
     private static async Task<int> RunAsync(
-        FileInfo specFile, DirectoryInfo? output, int workers, string? sweepId, bool noCache, string? metricsUrl, CancellationToken cancellation)
+        FileInfo specFile, DirectoryInfo? output, int workers, string? sweepId, bool noCache, string? metricsUrl, string? device,
+        CancellationToken cancellation)
     {
         if (workers < 1)
         {
@@ -57,6 +93,7 @@ internal static class RunCommand
 
         // Everything about the spec is checked before a silo starts or a file is written.
         var spec = SpecLoader.Load(specFile.FullName);
+        var siloDevice = EmbeddedDevice(spec, device, specFile.FullName);
         sweepId ??= ResultsLayout.NewSweepId(DateTime.UtcNow);
         var console = AnsiConsole.Console;
         console.MarkupLine($"[bold]farm run[/] {Markup.Escape(specFile.FullName)} · sweep [blue]{Markup.Escape(sweepId)}[/]");
@@ -67,7 +104,7 @@ internal static class RunCommand
         }
 
         var clock = Stopwatch.StartNew();
-        await using var cluster = await EmbeddedCluster.StartAsync(workers, metricsUrl, cancellation);
+        await using var cluster = await EmbeddedCluster.StartAsync(workers, siloDevice, metricsUrl, cancellation);
         var sweep = cluster.Client.GetGrain<ISweepGrain>(sweepId);
         var status = await sweep.Start(new SweepRequest(
             sweepId, specFile.FullName, await File.ReadAllTextAsync(specFile.FullName, cancellation), output?.FullName, noCache));

@@ -20,16 +20,22 @@ internal static class DetectorBatches
     }
 
     /// <summary>
-    /// Copies S×S maps [B, 1, S, S] and image scores [B] into managed arrays: one copy per map straight from the
-    /// tensor's CPU storage, so no tensor leaves the engine.
+    /// A CPU batch on the detector's device, for the detector's scope to dispose (the caller keeps its CPU batch). On
+    /// the CPU this is a second handle to the same storage, not a copy.
+    /// </summary>
+    public static Tensor OnDevice(Tensor batch, Device device) => batch.to(device);
+
+    /// <summary>
+    /// Copies S×S maps [B, 1, S, S] and image scores [B] (on any device) into managed arrays: one copy per map straight
+    /// from the tensor's CPU storage, so no tensor leaves the engine.
     /// </summary>
     public static ScoredBatch ToScoredBatch(Tensor maps, Tensor imageScores, int imageSize)
     {
         using var scope = NewDisposeScope();
         var count = (int)maps.shape[0];
         var pixels = imageSize * imageSize;
-        var flat = maps.reshape(count, pixels).contiguous();
-        var scores = imageScores.contiguous().data<float>().ToArray();
+        var flat = maps.reshape(count, pixels).contiguous().cpu();
+        var scores = imageScores.contiguous().cpu().data<float>().ToArray();
         var values = MemoryMarshal.Cast<byte, float>(flat.bytes);
         var result = new float[count][];
         for (var i = 0; i < count; i++)

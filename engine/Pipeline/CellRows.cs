@@ -70,6 +70,7 @@ internal static class CellRows
             PredictSeconds = timings.PredictSeconds,
             MetricsSeconds = timings.MetricsSeconds,
             TotalSeconds = timings.TotalSeconds,
+            Device = request.Device,
             FarmVersion = FarmVersion,
             CreatedUtc = created,
         })).ToList();

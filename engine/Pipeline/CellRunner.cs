@@ -20,7 +20,8 @@ public sealed record CellRunRequest(
     string SweepName,
     string ResultPath,
     string? DatasetHash,
-    Action<CellProgress>? Progress = null);
+    Action<CellProgress>? Progress = null,
+    string Device = ComputeDevice.Cpu);
 
 /// <summary>
 /// Where a running cell is, for progress displays: phase "fit" (with the epoch just finished of a trained model's
@@ -43,7 +44,8 @@ public static class CellRunner
         var cell = request.Cell;
         RequireSupportedCondition(cell.Condition);
         var split = ApplyTrainingCondition(cell, request.Split);
-        var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options);
+        var options = new ModelOptions(cell.ImageSize, cell.Seed, cell.Model.Backbone, cell.Model.WeightsPath, cell.Model.Options,
+            request.Device);
         using var detector = ModelRegistry.Create(cell.Model.Name, options);
 
         var report = request.Progress ?? (_ => { });

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Farm.Engine.IO;
+using Farm.Engine.Models;
 using Farm.Engine.Sweeps;
 
 namespace Farm.Engine.Results;
@@ -135,6 +136,7 @@ public sealed class CellCache
             ["weights_sha256"] = key.WeightsSha256,
             ["labels_sha256"] = key.LabelsSha256,
             ["farm_version"] = key.FarmVersion,
+            ["device"] = key.DeviceKind,
             ["config"] = JsonDocument.Parse(key.CanonicalConfig).RootElement,
             ["computed_by"] = new Dictionary<string, string>
             {
@@ -169,6 +171,10 @@ public sealed class CellCache
             if (row.DatasetHash is { } datasetHash && datasetHash != key.DatasetHash)
             {
                 return $"dataset_hash is {datasetHash}, the key's is {key.DatasetHash}";
+            }
+            if (row.Device is { } device && ComputeDevice.KindOf(device) != key.DeviceKind)
+            {
+                return $"device is {device}, the key's is {key.DeviceKind}";
             }
             if (row.WeightsSha256 != key.WeightsSha256)
             {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Farm.Engine.IO;
+using Farm.Engine.Models;
 using Farm.Engine.Pipeline;
 using Farm.Engine.Sweeps;
 
@@ -19,6 +20,8 @@ namespace Farm.Engine.Results;
 /// CSV, so that a file replaced under the same name is a new key.</item>
 /// <item><see cref="FarmVersion"/>: the version result rows carry as <c>farm_version</c> (see
 /// <see cref="CurrentFarmVersion"/>); new code may compute different numbers.</item>
+/// <item><see cref="DeviceKind"/>: <c>cpu</c> or <c>cuda</c>; the two compute the same cell with different
+/// floating-point arithmetic (and different timings), so neither's results stand in for the other's.</item>
 /// </list>
 /// </summary>
 public sealed record CellCacheKey(
@@ -28,10 +31,11 @@ public sealed record CellCacheKey(
     string? WeightsSha256,
     string? LabelsSha256,
     string FarmVersion,
-    string CanonicalConfig)
+    string CanonicalConfig,
+    string DeviceKind = ComputeDevice.Cpu)
 {
     /// <summary>Bump when the key's inputs change meaning, so that old entries stop matching.</summary>
-    public const int KeyVersion = 1;
+    public const int KeyVersion = 2;
 
     /// <summary>The version this build writes into <c>farm_version</c>: the engine's informational version.</summary>
     public static string CurrentFarmVersion => CellRows.FarmVersion;
@@ -42,7 +46,9 @@ public sealed record CellCacheKey(
     /// <param name="datasetManifestHash">The category's manifest hash (<c>dataset_hash</c> of the rows).</param>
     /// <param name="weightsPath">The weights file the worker loads (usually the cell's); null for a random backbone.</param>
     /// <param name="farmVersion">Normally <see cref="CurrentFarmVersion"/>.</param>
-    public static CellCacheKey Compute(CellSpec cell, string datasetManifestHash, string? weightsPath, string farmVersion)
+    /// <param name="device">The device the cell runs on (<c>cpu</c>, <c>cuda:N</c>); only its kind enters the key.</param>
+    public static CellCacheKey Compute(CellSpec cell, string datasetManifestHash, string? weightsPath, string farmVersion,
+        string device = ComputeDevice.Cpu)
     {
         ArgumentNullException.ThrowIfNull(cell);
         ArgumentException.ThrowIfNullOrWhiteSpace(datasetManifestHash);
@@ -61,11 +67,12 @@ public sealed record CellCacheKey(
             WriteNullable(json, "weights_sha256", weights);
             WriteNullable(json, "labels_sha256", labels);
             json.WriteString("farm_version", farmVersion);
+            json.WriteString("device", ComputeDevice.KindOf(device));
             json.WriteEndObject();
         }
         var value = Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
         return new CellCacheKey(value, configHash, datasetManifestHash, weights, labels, farmVersion,
-            cell.CanonicalConfig());
+            cell.CanonicalConfig(), ComputeDevice.KindOf(device));
     }
 
     /// <summary>Whether <paramref name="key"/> looks like a key (64 lower-case hex digits), i.e. is safe in a path.</summary>

@@ -63,6 +63,7 @@ public static class ResultColumns
         Seconds("predict_seconds", r => r.PredictSeconds),
         Seconds("metrics_seconds", r => r.MetricsSeconds),
         Seconds("total_seconds", r => r.TotalSeconds),
+        Text("device", r => r.Device, nullable: true),
         Text("farm_version", r => r.FarmVersion),
         new ValueColumn<DateTime>(
             new DateTimeDataField("created_utc", DateTimeFormat.Timestamp, isAdjustedToUTC: true,

@@ -72,6 +72,9 @@ public sealed record ResultRow
     public required double PredictSeconds { get; init; }
     public required double MetricsSeconds { get; init; }
     public required double TotalSeconds { get; init; }
+    /// <summary>Where the model computed: <c>cpu</c> or <c>cuda:N</c>; null in files written before Farm recorded it.</summary>
+    public string? Device { get; init; }
+
     public required string FarmVersion { get; init; }
     public required DateTime CreatedUtc { get; init; }
 }

@@ -166,6 +166,7 @@ public static class ResultsParquet
                 PredictSeconds = c.Required<double>("predict_seconds", i),
                 MetricsSeconds = c.Required<double>("metrics_seconds", i),
                 TotalSeconds = c.Required<double>("total_seconds", i),
+                Device = c.NullableText("device", i),
                 FarmVersion = c.Text("farm_version", i),
                 CreatedUtc = DateTime.SpecifyKind(c.Required<DateTime>("created_utc", i), DateTimeKind.Utc),
             };

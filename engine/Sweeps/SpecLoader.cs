@@ -81,7 +81,7 @@ public static partial class SpecLoader
     {
         public static readonly string[] Sweep =
             ["name", "output", "image_size", "seeds", "batch_size", "datasets", "models", "thresholds", "validation",
-             "conditions"];
+             "conditions", "device"];
         // Declared before Dataset, which includes them: static fields initialise in order.
         public static readonly string[] FolderDataset =
             [FolderLayout.NormalField, FolderLayout.AbnormalField, FolderLayout.MasksField, FolderLayout.NormalTestField,
@@ -116,8 +116,13 @@ public static partial class SpecLoader
             var datasets = ReadDatasets(map, validation);
             var models = ReadModels(map);
             var conditions = ReadConditions(map, imageSize, validation);
+            var device = OptionalString(map, "device") ?? SweepSpec.AnyDevice;
+            if (!SweepSpec.DeviceChoices.Contains(device))
+            {
+                throw Error("device", map.Node("device"), $"'{device}' is not a device requirement; use one of {string.Join(", ", SweepSpec.DeviceChoices)}");
+            }
             return new SweepSpec(name, file, output, imageSize, seeds, batchSize, datasets, models, thresholds,
-                validation, conditions);
+                validation, conditions, device);
         }
 
         private ConditionsSpec ReadConditions(MapReader root, int imageSize, ValidationSpec validation)

@@ -18,10 +18,21 @@ public sealed record SweepSpec(
     EquatableArray<ModelSpec> Models,
     EquatableArray<string> Thresholds,
     ValidationSpec Validation,
-    ConditionsSpec? Conditions = null)
+    ConditionsSpec? Conditions = null,
+    string Device = SweepSpec.AnyDevice)
 {
     public const int DefaultImageSize = 256;
     public const int DefaultBatchSize = 16;
+
+    /// <summary>The spec's <c>device</c>: cells run on any worker slot (the default).</summary>
+    public const string AnyDevice = "any";
+
+    /// <summary>The values of <c>device</c>: where the sweep's cells may run (a scheduling constraint, not part of a cell's identity).</summary>
+    public static IReadOnlyList<string> DeviceChoices { get; } = [AnyDevice, "cpu", "cuda"];
+
+    /// <summary>Whether a worker slot computing on <paramref name="slotDevice"/> (cpu, cuda:N) may run this sweep's cells.</summary>
+    public static bool Accepts(string required, string slotDevice) =>
+        required == AnyDevice || string.Equals(required, Engine.Models.ComputeDevice.KindOf(slotDevice), StringComparison.Ordinal);
 }
 
 /// <summary>

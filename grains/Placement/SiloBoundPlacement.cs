@@ -15,6 +15,16 @@ public sealed class SiloBoundPlacement : PlacementStrategy
     /// <summary>The key of slot <paramref name="slot"/> on <paramref name="silo"/>.</summary>
     public static string WorkerKey(SiloAddress silo, int slot) => $"{silo.ToParsableString()}/{slot}";
 
+    /// <summary>The slot number of a worker key (what <see cref="WorkerKey"/> made).</summary>
+    public static int SlotOf(string workerKey)
+    {
+        var separator = workerKey.LastIndexOf('/');
+        return separator > 0 && int.TryParse(workerKey.AsSpan(separator + 1), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var slot)
+            ? slot
+            : throw new ArgumentException($"'{workerKey}' is not a worker key (<silo address>/<slot>)", nameof(workerKey));
+    }
+
     public static SiloAddress SiloOf(string workerKey)
     {
         var separator = workerKey.LastIndexOf('/');

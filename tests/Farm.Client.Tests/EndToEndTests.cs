@@ -26,7 +26,7 @@ public sealed class EndToEndTests : IDisposable
         command.CommandText = $"""
             SELECT count(*), count(DISTINCT cell_id), count(DISTINCT threshold_method), min(image_auroc), max(image_auroc),
                    count(pixel_aupro), min(model), min(dataset), min(category), count(DISTINCT defect_category),
-                   bool_and(background)
+                   bool_and(background), count(DISTINCT device), min(device)
             FROM read_parquet('{glob}')
             """;
         using var reader = command.ExecuteReader();
@@ -42,6 +42,9 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal("widget", reader.GetString(8));
         Assert.Equal(5L, reader.GetInt64(9));
         Assert.True(reader.GetBoolean(10)); // the widget is an object on a backdrop
+        // One slot: every row computed on the embedded silo's device (cuda:0 only on a CUDA build with a GPU).
+        Assert.Equal(1L, reader.GetInt64(11));
+        Assert.Equal(Engine.Models.ComputeDevice.CudaDeviceCount() > 0 ? "cuda:0" : "cpu", reader.GetString(12));
 
         var table = await FarmProcess.RunAsync(root, "table", Path.Combine(root, "results"), "--metric", "pixel_auroc");
         Assert.True(table.ExitCode == 0, table.ToString());
@@ -84,6 +87,34 @@ public sealed class EndToEndTests : IDisposable
         Assert.DoesNotContain("   at ", run.Stderr); // one clear line, no stack trace
         Assert.False(Directory.Exists(results));
         Assert.False(Directory.Exists(Path.Combine(root, "data")));
+    }
+
+    [Fact]
+    public async Task ASweepThatNeedsCudaIsRefusedBeforeAnythingStartsWhereItCannotRun()
+    {
+        var spec = WriteSpec("gpu.yaml", "gpu", seeds: "[0]", conditions: "device: cuda");
+        var results = Path.Combine(root, "results");
+
+        var onCpu = await FarmProcess.RunAsync(root, "run", spec, "--out", results, "--device", "cpu");
+        Assert.Equal(2, onCpu.ExitCode);
+        Assert.Contains("gpu.yaml", onCpu.Stderr);
+        Assert.Contains("device", onCpu.Stderr);
+        Assert.Contains("needs cuda worker slots, but --device is cpu", onCpu.Stderr);
+
+        var badDevice = await FarmProcess.RunAsync(root, "run", spec, "--out", results, "--device", "tpu");
+        Assert.Equal(2, badDevice.ExitCode);
+        Assert.Contains("--device", badDevice.Stderr);
+
+        if (Engine.Models.ComputeDevice.CudaDeviceCount() == 0)
+        {
+            // A CPU build (this machine's): the spec's own field is named, with what to do about it.
+            var here = await FarmProcess.RunAsync(root, "run", spec, "--out", results);
+            Assert.Equal(2, here.ExitCode);
+            Assert.Contains("device", here.Stderr);
+            Assert.Contains("libtorch sees none", here.Stderr);
+        }
+
+        Assert.False(Directory.Exists(results));
     }
 
     [Fact]

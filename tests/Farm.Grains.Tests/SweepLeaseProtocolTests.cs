@@ -31,6 +31,28 @@ public sealed class SweepLeaseProtocolTests : IAsyncLifetime
     public async Task DisposeAsync() => await cluster.DisposeAsync();
 
     [Fact]
+    public async Task ASweepThatNeedsCudaGoesOnlyToCudaSlotsAndAnyOtherSweepToEverySlot()
+    {
+        using var cudaSweep = new TinySweep(name: "needs-cuda", seeds: 1, conditions: "device: cuda");
+        using var anySweep = new TinySweep(name: "any-device", seeds: 1);
+        var cudaId = $"cuda-{Guid.NewGuid():N}";
+        var anyId = $"any-{Guid.NewGuid():N}";
+        var cuda = cluster.Client.GetGrain<ISweepGrain>(cudaId);
+        var any = cluster.Client.GetGrain<ISweepGrain>(anyId);
+        await cuda.Start(new SweepRequest(cudaId, cudaSweep.SpecPath, cudaSweep.SpecYaml, null));
+        await any.Start(new SweepRequest(anyId, anySweep.SpecPath, anySweep.SpecYaml, null));
+
+        Assert.Null(await cuda.TryLease(new LeaseRequest("test/0", [], null, "cpu")));
+        var onGpu = await cuda.TryLease(new LeaseRequest("test/1", [], null, "cuda:1"));
+        Assert.NotNull(onGpu);
+        Assert.Equal("test/1", onGpu.Assignment.WorkerKey);
+
+        Assert.NotNull(await any.TryLease(new LeaseRequest("test/0", [], null, "cpu")));
+        await cuda.Cancel();
+        await any.Cancel();
+    }
+
+    [Fact]
     public async Task ExpiredLateReleasedAndFailingLeasesEachCountOnceAndNoCellIsDoneTwice()
     {
         using var sweep = new TinySweep(seeds: 2);

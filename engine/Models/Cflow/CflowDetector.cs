@@ -84,6 +84,7 @@ public sealed class CflowDetector : TrainedDetector
             using var generator = SeedStream.Create(options.Seed, 0x4346_4C4F_5744_4543UL);
             model = new CflowModel(layers.Select(layer => backbone.LayerChannels[layer - 1]).ToList(), conditionVector,
                 couplingBlocks, clamp, generator);
+            PlaceOnDevice(backbone, model);
         }
         catch
         {
@@ -133,7 +134,9 @@ public sealed class CflowDetector : TrainedDetector
             var decoderParameters = model.Decoder(level).parameters().ToList();
             var (fibers, conditions) = model.Fibers(features[level]);
             var fiberCount = fibers.shape[0];
-            using var order = randperm(fiberCount, generator: fiberOrder);
+            // Drawn on the CPU (the seeded generator's device), so the order is the same on every device.
+            using var drawn = randperm(fiberCount, generator: fiberOrder);
+            using var order = drawn.to(fibers.device);
             // anomalib refuses fewer fibers than one batch; a single smaller batch keeps tiny inputs trainable.
             var steps = Math.Max(1, fiberCount / fiberBatchSize);
             for (var step = 0; step < steps; step++)

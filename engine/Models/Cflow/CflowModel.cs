@@ -69,7 +69,7 @@ public sealed class CflowModel : nn.Module
     /// CFLOW's 2-D sinusoidal positional encoding [P, H, W]: the first P/2 channels encode the column and the last
     /// P/2 the row, alternating sin and cos at frequencies 10000^(−2k / (P/2)).
     /// </summary>
-    public static Tensor PositionalEncoding(int channels, int height, int width)
+    public static Tensor PositionalEncoding(int channels, int height, int width, Device? device = null)
     {
         if (channels < 4 || channels % 4 != 0)
         {
@@ -78,9 +78,9 @@ public sealed class CflowModel : nn.Module
 
         using var scope = NewDisposeScope();
         var half = channels / 2;
-        var frequencies = (arange(0, half, 2, ScalarType.Float32) * (-Math.Log(10000.0) / half)).exp();   // [P/4]
-        var columns = outer(frequencies, arange(0, width, ScalarType.Float32));                            // [P/4, W]
-        var rows = outer(frequencies, arange(0, height, ScalarType.Float32));                              // [P/4, H]
+        var frequencies = (arange(0, half, 2, ScalarType.Float32, device) * (-Math.Log(10000.0) / half)).exp();   // [P/4]
+        var columns = outer(frequencies, arange(0, width, ScalarType.Float32, device));                            // [P/4, W]
+        var rows = outer(frequencies, arange(0, height, ScalarType.Float32, device));                              // [P/4, H]
         // Interleave sin and cos: channel 2k is sin, 2k + 1 cos.
         var columnCode = stack([columns.sin(), columns.cos()], 1).reshape(half, 1, width).expand(half, height, width);
         var rowCode = stack([rows.sin(), rows.cos()], 1).reshape(half, height, 1).expand(half, height, width);
@@ -94,7 +94,7 @@ public sealed class CflowModel : nn.Module
         using var scope = NewDisposeScope();
         var (batch, channels, height, width) = ((int)features.shape[0], (int)features.shape[1], (int)features.shape[2], (int)features.shape[3]);
         var fibers = features.permute(0, 2, 3, 1).reshape(-1, channels);
-        var conditions = PositionalEncoding(ConditionVector, height, width).permute(1, 2, 0).reshape(height * width, ConditionVector)
+        var conditions = PositionalEncoding(ConditionVector, height, width, features.device).permute(1, 2, 0).reshape(height * width, ConditionVector)
             .repeat(batch, 1);
         return (fibers.MoveToOuterDisposeScope(), conditions.MoveToOuterDisposeScope());
     }

@@ -71,7 +71,7 @@ public sealed class GaussianBlur : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var planes = input.reshape(batch * channels, 1, height, width);
         var padded = nn.functional.pad(planes, [Padding, Padding, Padding, Padding], PaddingModes.Reflect);
-        var weights = kernel.to_type(input.dtype);
+        var weights = kernel.to(input.dtype, input.device);
         var rows = nn.functional.conv2d(padded, weights.view(1, 1, 1, KernelSize));
         var both = nn.functional.conv2d(rows, weights.view(1, 1, KernelSize, 1));
         return both.reshape(batch, channels, height, width).MoveToOuterDisposeScope();

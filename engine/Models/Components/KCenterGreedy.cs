@@ -38,7 +38,7 @@ public static class KCenterGreedy
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var data = points.to_type(ScalarType.Float32).contiguous();
-        var minimum = full(rows, float.PositiveInfinity, ScalarType.Float32);
+        var minimum = full(rows, float.PositiveInfinity, ScalarType.Float32, data.device);
         var selected = new long[count];
         var index = first;
         for (var i = 0; ; i++)

@@ -29,7 +29,7 @@ public static class Ssim
 
         using var scope = NewDisposeScope();
         var channels = first.shape[1];
-        var window = Window(channels, first.dtype);
+        var window = Window(channels, first.dtype, first.device);
         Tensor Local(Tensor image) => nn.functional.conv2d(image, window, padding: [WindowSize / 2, WindowSize / 2], groups: channels);
         var (mu1, mu2) = (Local(first), Local(second));
         var (mu1Sq, mu2Sq, mu12) = (mu1 * mu1, mu2 * mu2, mu1 * mu2);
@@ -57,11 +57,11 @@ public static class Ssim
     }
 
     /// <summary>The normalised 2-D Gaussian window, one copy per channel: [C, 1, 11, 11].</summary>
-    public static Tensor Window(long channels, ScalarType dtype)
+    public static Tensor Window(long channels, ScalarType dtype, Device? device = null)
     {
         using var scope = NewDisposeScope();
         var weights = GaussianBlur.Kernel1D(Sigma, WindowSize);
-        var line = tensor(weights, ScalarType.Float64);
+        var line = tensor(weights, ScalarType.Float64, device);
         var window = outer(line, line).to_type(dtype);
         return window.expand(channels, 1, WindowSize, WindowSize).contiguous().MoveToOuterDisposeScope();
     }

@@ -72,6 +72,7 @@ public sealed class DraemDetector : TrainedDetector
         simulator = new AnomalySimulator(options.ImageSize, TextureFiles);
         using var generator = SeedStream.Create(options.Seed, InitialisationTag);
         Model = new DraemModel(reconstructiveWidth, discriminativeWidth, generator);
+        PlaceOnDevice(Model);
     }
 
     /// <summary>The trained module. Owned by this detector.</summary>
@@ -101,8 +102,8 @@ public sealed class DraemDetector : TrainedDetector
     {
         ArgumentNullException.ThrowIfNull(batch);
         using var scope = NewDisposeScope();
-        var mean = tensor(Preprocessing.ImageNetMean.ToArray(), [1, 3, 1, 1]).to_type(batch.dtype);
-        var std = tensor(Preprocessing.ImageNetStd.ToArray(), [1, 3, 1, 1]).to_type(batch.dtype);
+        var mean = tensor(Preprocessing.ImageNetMean.ToArray(), [1, 3, 1, 1], device: batch.device).to_type(batch.dtype);
+        var std = tensor(Preprocessing.ImageNetStd.ToArray(), [1, 3, 1, 1], device: batch.device).to_type(batch.dtype);
         return ((batch * std) + mean).clamp(0, 1).MoveToOuterDisposeScope();
     }
 
@@ -118,10 +119,12 @@ public sealed class DraemDetector : TrainedDetector
 
     protected override Tensor Loss(Tensor batch, int epoch)
     {
-        var images = UnitImage(batch);
+        // Anomalies are simulated on the CPU with the seeded generator (where anomalib's data loader makes them), so a
+        // seed draws the same anomalies on every device; the simulated batch then moves to the model's device.
+        var images = UnitImage(batch.cpu());
         var (target, augmented, mask) = SimulationOverride?.Invoke(images) ?? simulator.Simulate(images, augmentation!);
         // The base reads the loss as float32 (the parity test runs the module in float64; gradients stay float64).
-        return TrainingLoss(target, augmented, mask).to_type(ScalarType.Float32);
+        return TrainingLoss(target.to(Device), augmented.to(Device), mask.to(Device)).to_type(ScalarType.Float32);
     }
 
     /// <summary>L2 + (1 − SSIM) between reconstruction and target, plus the focal loss of the segmentation.</summary>

@@ -74,6 +74,7 @@ public sealed class FastFlowDetector : TrainedDetector
             // Its own stream, so that the flows' initialisation does not depend on how the backbone used the seed.
             using var generator = SeedStream.Create(options.Seed, 0x4641_5354_464C_4F57UL);
             model = new FastFlowModel(levels, flowSteps, onlyThreeByThree, hiddenRatio, clamp, generator);
+            PlaceOnDevice(backbone, model);
         }
         catch
         {

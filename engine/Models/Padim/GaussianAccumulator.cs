@@ -21,13 +21,13 @@ internal sealed class GaussianAccumulator : IDisposable
     private readonly Tensor sumOfProducts;
     private Tensor? shift;
 
-    public GaussianAccumulator(int channels, int positions, ScalarType dtype)
+    public GaussianAccumulator(int channels, int positions, ScalarType dtype, Device? device = null)
     {
         this.channels = channels;
         this.positions = positions;
         this.dtype = dtype;
-        sum = zeros(positions, channels, dtype).DetachFromDisposeScope();
-        sumOfProducts = zeros(positions, channels, channels, dtype).DetachFromDisposeScope();
+        sum = zeros(positions, channels, dtype, device).DetachFromDisposeScope();
+        sumOfProducts = zeros(positions, channels, channels, dtype, device).DetachFromDisposeScope();
     }
 
     public long Count { get; private set; }
@@ -70,7 +70,7 @@ internal sealed class GaussianAccumulator : IDisposable
         }
 
         var n = (double)Count;
-        using var identity = eye(channels, channels, ScalarType.Float64);
+        using var identity = eye(channels, channels, ScalarType.Float64, sum.device);
         for (var start = 0; start < positions; start += ChunkPositions)
         {
             using var scope = NewDisposeScope();

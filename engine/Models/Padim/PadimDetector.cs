@@ -1,5 +1,6 @@
 using Farm.Engine.Backbones;
 using Farm.Engine.Models.Components;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Farm.Engine.Models.Padim;
@@ -26,6 +27,7 @@ public sealed class PadimDetector : IAnomalyDetector
 
     private readonly double covarianceEps;
     private readonly string accumulator;
+    private readonly Device device;
 
     public PadimDetector(ModelOptions options)
     {
@@ -51,6 +53,8 @@ public sealed class PadimDetector : IAnomalyDetector
             var total = layers.Sum(layer => backbone.LayerChannels[layer - 1]);
             var count = reader.Int("n_features", DefaultFeatureCount(backbone.Architecture, total), 1, total);
             Model = new PadimModel(backbone, ChannelSubset(total, count, options.Seed), options.ImageSize, layers);
+            device = options.TorchDevice;
+            Model.to(device);
         }
         catch
         {
@@ -110,12 +114,12 @@ public sealed class PadimDetector : IAnomalyDetector
         }
 
         using var noGrad = no_grad();
-        using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, AccumulatorType);
+        using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, AccumulatorType, device);
         foreach (var batch in normalBatches)
         {
             DetectorBatches.RequireImageBatch(batch, ImageSize);
             using var scope = NewDisposeScope();
-            var embedding = Model.Embed(batch);
+            var embedding = Model.Embed(DetectorBatches.OnDevice(batch, device));
             accumulator.Add(embedding.reshape(embedding.shape[0], Model.Channels, Model.Positions));
         }
 
@@ -128,7 +132,7 @@ public sealed class PadimDetector : IAnomalyDetector
         DetectorBatches.RequireImageBatch(batch, ImageSize);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var maps = Model.forward(batch);
+        var maps = Model.forward(DetectorBatches.OnDevice(batch, device));
         // PaDiM's image score is the maximum of its blurred map.
         return DetectorBatches.ToScoredBatch(maps, maps.reshape(maps.shape[0], -1).amax([1]), ImageSize);
     }

@@ -1,5 +1,6 @@
 using Farm.Engine.Backbones;
 using Farm.Engine.Models.Components;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Farm.Engine.Models.PatchCore;
@@ -29,6 +30,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
     private const ulong StartStream = 0x5041_5443_4853_5452UL;
 
     private readonly int seed;
+    private readonly Device device;
 
     public PatchCoreDetector(ModelOptions options)
     {
@@ -53,6 +55,8 @@ public sealed class PatchCoreDetector : IAnomalyDetector
             }
 
             Model = new PatchCoreModel(backbone, options.ImageSize, neighbours);
+            device = options.TorchDevice;
+            Model.to(device);
         }
         catch
         {
@@ -107,14 +111,15 @@ public sealed class PatchCoreDetector : IAnomalyDetector
 
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var projection = ProjectionDim > 0 && CoresetRatio < 1.0 ? CoresetProjection(Model.Channels, ProjectionDim, seed) : null;
+        // Drawn on the CPU (the seeded generator's device), so a seed gives the same projection on every device.
+        var projection = ProjectionDim > 0 && CoresetRatio < 1.0 ? CoresetProjection(Model.Channels, ProjectionDim, seed).to(device) : null;
         var features = new List<Tensor>();
         var projected = new List<Tensor>();
         foreach (var batch in normalBatches)
         {
             DetectorBatches.RequireImageBatch(batch, ImageSize);
             using var batchScope = NewDisposeScope();
-            var patches = Model.PatchFeatures(batch);
+            var patches = Model.PatchFeatures(DetectorBatches.OnDevice(batch, device));
             features.Add(patches.MoveToOuterDisposeScope());
             if (projection is not null)
             {
@@ -151,7 +156,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
         DetectorBatches.RequireImageBatch(batch, ImageSize);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var (maps, imageScores) = Model.forward(batch);
+        var (maps, imageScores) = Model.forward(DetectorBatches.OnDevice(batch, device));
         return DetectorBatches.ToScoredBatch(maps, imageScores, ImageSize);
     }
 
@@ -163,7 +168,8 @@ public sealed class PatchCoreDetector : IAnomalyDetector
     private static Tensor GatherRows(IReadOnlyList<Tensor> parts, long[] indices)
     {
         using var scope = NewDisposeScope();
-        var output = empty(indices.Length, parts[0].shape[1], parts[0].dtype);
+        var device = parts[0].device;
+        var output = empty(indices.Length, parts[0].shape[1], parts[0].dtype, device);
         var offset = 0L;
         foreach (var part in parts)
         {
@@ -181,7 +187,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
 
             if (positions.Count > 0)
             {
-                output.index_copy_(0, tensor(positions.ToArray()), part.index_select(0, tensor(local.ToArray())));
+                output.index_copy_(0, tensor(positions.ToArray(), device: device), part.index_select(0, tensor(local.ToArray(), device: device)));
             }
 
             offset += rows;

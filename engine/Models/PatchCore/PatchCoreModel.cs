@@ -84,7 +84,7 @@ public sealed class PatchCoreModel : nn.Module<Tensor, (Tensor Maps, Tensor Scor
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         // set_ re-points the registered buffer at a private copy, so state_dict sees the new bank under the same key.
-        memory_bank.set_(bank.to_type(ScalarType.Float32).clone());
+        memory_bank.set_(bank.to(ScalarType.Float32, memory_bank.device).clone());
         IsFitted = true;
     }
 
@@ -146,7 +146,7 @@ public sealed class PatchCoreModel : nn.Module<Tensor, (Tensor Maps, Tensor Scor
     {
         using var scope = NewDisposeScope();
         var count = best.shape[0];
-        var rows = arange(count, ScalarType.Int64).mul_(PatchesPerImage).add_(bestPatch);
+        var rows = arange(count, ScalarType.Int64, features.device).mul_(PatchesPerImage).add_(bestPatch);
         var worstPatches = features.index_select(0, rows);                                   // p*, [B, C]
         var closest = nearest.gather(1, bestPatch.unsqueeze(1)).squeeze(1);                  // index of m*, [B]
         var k = (int)Math.Min(NumNeighbors, MemoryBankSize);

@@ -79,6 +79,7 @@ public sealed class ReverseDistillationDetector : TrainedDetector
             using var generator = SeedStream.Create(options.Seed, StudentStream);
             student = new ReverseDistillationStudent(architecture, generator);
             blur = new GaussianBlur(4.0);
+            PlaceOnDevice(teacher, student, blur);
             EmbeddingSize = teacher.LayerSize(3, options.ImageSize) / 2;
         }
         catch

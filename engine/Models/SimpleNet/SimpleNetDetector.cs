@@ -87,6 +87,7 @@ public sealed class SimpleNetDetector : TrainedDetector
             module = new SimpleNetModule(Dimension, generator);
             blur = new GaussianBlur(4.0);
             noise = NoiseGenerator(options.Seed);
+            PlaceOnDevice(backbone, module, blur);
         }
         catch
         {
@@ -157,7 +158,8 @@ public sealed class SimpleNetDetector : TrainedDetector
     protected override Tensor Loss(Tensor batch, int epoch)
     {
         var features = SimpleNetFeatures.Extract(backbone, batch, Dimension);
-        return Loss(module, features, DrawNoise(noise, features.shape, NoiseStd));
+        // Drawn on the CPU (the seeded generator's device), so a seed gives the same noise on every device.
+        return Loss(module, features, DrawNoise(noise, features.shape, NoiseStd).to(features.device));
     }
 
     protected override (Tensor Maps, Tensor Scores) Score(Tensor batch)

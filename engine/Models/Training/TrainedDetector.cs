@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Farm.Engine.Models.Training;
@@ -26,6 +27,7 @@ public abstract class TrainedDetector : ITrainableDetector
         Name = name;
         ImageSize = options.ImageSize;
         Seed = options.Seed;
+        Device = options.TorchDevice;
         Epochs = reader.Int(EpochsSetting, defaultEpochs, 1, 100_000);
     }
 
@@ -36,6 +38,9 @@ public abstract class TrainedDetector : ITrainableDetector
     protected int ImageSize { get; }
 
     protected int Seed { get; }
+
+    /// <summary>Where the model computes; <see cref="Loss"/> and <see cref="Score"/> receive batches already there.</summary>
+    protected Device Device { get; }
 
     /// <summary>Mean training loss of each epoch run so far (for progress, logs and tests).</summary>
     public IReadOnlyList<double> EpochLosses => epochLosses;
@@ -51,6 +56,18 @@ public abstract class TrainedDetector : ITrainableDetector
 
     /// <summary>Anomaly maps [B, 1, S, S] and image scores [B] of a batch; called in eval mode without gradients.</summary>
     protected abstract (Tensor Maps, Tensor Scores) Score(Tensor batch);
+
+    /// <summary>
+    /// Moves the detector's modules to <see cref="Device"/>: each detector calls it once, at the end of its constructor,
+    /// after seeded initialisation on the CPU and before any optimiser holds their parameters. A no-op on the CPU.
+    /// </summary>
+    protected void PlaceOnDevice(params nn.Module[] modules)
+    {
+        foreach (var module in modules)
+        {
+            module.to(Device);
+        }
+    }
 
     /// <summary>Called after each epoch's last step (learning-rate schedules).</summary>
     protected virtual void OnEpochEnd(int epoch)
@@ -79,7 +96,7 @@ public abstract class TrainedDetector : ITrainableDetector
                     {
                         optimizer.zero_grad();
                     }
-                    var loss = Loss(batch, epoch);
+                    var loss = Loss(DetectorBatches.OnDevice(batch, Device), epoch);
                     var value = loss.item<float>();
                     if (!float.IsFinite(value))
                     {
@@ -151,7 +168,7 @@ public abstract class TrainedDetector : ITrainableDetector
         SetTraining(false);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (maps, scores) = Score(batch);
+        var (maps, scores) = Score(DetectorBatches.OnDevice(batch, Device));
         return DetectorBatches.ToScoredBatch(maps, scores, ImageSize);
     }
 

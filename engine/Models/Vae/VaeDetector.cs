@@ -52,6 +52,7 @@ public sealed class VaeDetector : TrainedDetector
         var hidden = reader.Int("hidden_size", DefaultHiddenSize, 1, 65536);
         using var generator = SeedStream.Create(options.Seed, InitialisationTag);
         Model = new VaeModel(options.ImageSize, latent, hidden, generator);
+        PlaceOnDevice(Model);
     }
 
     /// <summary>The trained module (e.g. to save its state dict). Owned by this detector.</summary>
@@ -75,7 +76,8 @@ public sealed class VaeDetector : TrainedDetector
     protected override Tensor Loss(Tensor batch, int epoch)
     {
         var count = batch.shape[0];
-        var epsilon = NoiseOverride?.Invoke(count) ?? randn([count, Model.LatentSize], generator: noise);
+        // Drawn on the CPU (the seeded generator's device), so a seed gives the same noise on every device.
+        var epsilon = (NoiseOverride?.Invoke(count) ?? randn([count, Model.LatentSize], generator: noise)).to(batch.device);
         // The base reads the loss as float32 (the parity test runs the module in float64; gradients stay float64).
         return Model.Loss(batch, epsilon).to_type(ScalarType.Float32);
     }

@@ -178,7 +178,7 @@ public sealed class VaeModel : nn.Module
             // Row i·B + b is image b's copy for dimension i.
             var leaf = features.repeat(LatentSize, 1, 1, 1).detach().requires_grad_(true);
             var (m, _) = Head(leaf);
-            var selector = eye(LatentSize, dtype: DType).repeat_interleave(count, 0);
+            var selector = eye(LatentSize, dtype: DType, device: leaf.device).repeat_interleave(count, 0);
             var gradient = autograd.grad([m], [leaf], [selector])[0];
             using (no_grad())
             {
@@ -199,8 +199,8 @@ public sealed class VaeModel : nn.Module
     public static Tensor UnitImage(Tensor batch)
     {
         using var scope = NewDisposeScope();
-        var mean = tensor(Preprocessing.ImageNetMean.ToArray(), [1, 3, 1, 1]);
-        var std = tensor(Preprocessing.ImageNetStd.ToArray(), [1, 3, 1, 1]);
+        var mean = tensor(Preprocessing.ImageNetMean.ToArray(), [1, 3, 1, 1], device: batch.device);
+        var std = tensor(Preprocessing.ImageNetStd.ToArray(), [1, 3, 1, 1], device: batch.device);
         return (batch * std + mean).clamp(0, 1).MoveToOuterDisposeScope();
     }
 

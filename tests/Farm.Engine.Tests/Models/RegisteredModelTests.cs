@@ -20,11 +20,18 @@ public class RegisteredModelTests
         }
     }
 
+    /// <summary>
+    /// Where these contract tests compute: <c>FARM_TEST_DEVICE</c> (e.g. <c>cuda</c> on a GPU machine, with a
+    /// <c>-p:TorchBackend=cuda</c> build), else the CPU. CI runs them on the CPU.
+    /// </summary>
+    public static string TestDevice =>
+        Environment.GetEnvironmentVariable("FARM_TEST_DEVICE") is { Length: > 0 } device ? device : ComputeDevice.Cpu;
+
     /// <summary>Trained models run two epochs here: the contract, not the quality, is under test.</summary>
     private static IAnomalyDetector Create(string model, int seed = 1, string backbone = "resnet18") =>
         ModelRegistry.Create(model, new ModelOptions(32, seed, backbone, Options: ModelRegistry.Trains(model)
             ? new Dictionary<string, string> { [Farm.Engine.Models.Training.TrainedDetector.EpochsSetting] = "2" }
-            : null));
+            : null, Device: TestDevice));
 
     [Theory]
     [MemberData(nameof(Models))]

@@ -23,8 +23,8 @@ public sealed class CellCacheTests : IDisposable
         new ModelSpec("padim", "resnet18", weights, new OptionMap([new("n_features", nFeatures)])),
         seed, 256, 16, EquatableArray.From("f1max", "iou"), new ValidationSpec());
 
-    private CellCacheKey Key(CellSpec cell, string datasetHash = DatasetHash, string version = Version) =>
-        CellCacheKey.Compute(cell, datasetHash, cell.Model.WeightsPath, version);
+    private CellCacheKey Key(CellSpec cell, string datasetHash = DatasetHash, string version = Version, string device = "cpu") =>
+        CellCacheKey.Compute(cell, datasetHash, cell.Model.WeightsPath, version, device);
 
     [Fact]
     public void TheSameCellInTwoSweepsHasOneKey()
@@ -48,6 +48,11 @@ public sealed class CellCacheTests : IDisposable
         Assert.NotEqual(baseline, Key(Cell(weights: Weights), datasetHash: new string('e', 64)).Value);
         Assert.NotEqual(baseline, Key(Cell(weights: Weights), version: "0.2.0").Value);
         Assert.NotEqual(baseline, Key(Cell()).Value); // random initialisation instead of the weights
+        // A GPU computes the cell with other arithmetic: another key; which GPU does not matter.
+        var onGpu = Key(Cell(weights: Weights), device: "cuda:0");
+        Assert.NotEqual(baseline, onGpu.Value);
+        Assert.Equal("cuda", onGpu.DeviceKind);
+        Assert.Equal(onGpu.Value, Key(Cell(weights: Weights), device: "cuda:3").Value);
 
         // Same path, new content (and a new modification time): a new key.
         File.WriteAllBytes(Weights, [1, 2, 3, 5]);
@@ -147,6 +152,20 @@ public sealed class CellCacheTests : IDisposable
             .GetProperty("n_features").GetString());
         // Reading the whole output folder sees the computed cell once, not its cached copy too.
         Assert.Equal(ResultsParquet.ReadFile(computed).Count, ResultsParquet.ReadAll(root).Count);
+    }
+
+    [Fact]
+    public void RowsComputedOnAGpuAreNotStoredUnderACpuKey()
+    {
+        var cache = new CellCache(CellCache.DefaultRoot(root), warnings.Add);
+        var cell = Cell();
+        var computed = WriteComputedCell(cell, "20250101T020000Z-00000001", device: "cuda:1");
+
+        var error = Assert.Throws<ArgumentException>(() => cache.Store(Key(cell), computed));
+        Assert.Contains("device is cuda:1, the key's is cpu", error.Message, StringComparison.Ordinal);
+
+        cache.Store(Key(cell, device: "cuda:0"), computed);
+        Assert.True(File.Exists(cache.EntryPath(Key(cell, device: "cuda:0").Value)));
     }
 
     [Fact]
@@ -265,11 +284,12 @@ public sealed class CellCacheTests : IDisposable
     }
 
     /// <summary>A cell's result file as the pipeline writes it: two threshold rows with distinct, awkward doubles.</summary>
-    private string WriteComputedCell(CellSpec cell, string sweepId)
+    private string WriteComputedCell(CellSpec cell, string sweepId, string device = "cpu")
     {
         var layout = new ResultsLayout(root, cell.SweepName, sweepId);
         var rows = cell.Thresholds.Select((method, i) => ResultRows.Distinct(i) with
         {
+            Device = device,
             SweepId = sweepId,
             SweepName = cell.SweepName,
             CellId = cell.CellId,

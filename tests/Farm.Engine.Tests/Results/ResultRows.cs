@@ -87,6 +87,7 @@ internal static class ResultRows
         PredictSeconds = 2.2 + i,
         MetricsSeconds = 3.3 + i,
         TotalSeconds = 6.6 + i,
+        Device = "cpu",
         FarmVersion = "0.1.0",
         CreatedUtc = Created.AddTicks(10 * (123456 + i)), // whole microseconds, as the file stores
     };

@@ -124,6 +124,18 @@ public class SpecLoaderTests
     }
 
     [Fact]
+    public void DeviceDefaultsToAnyAndOnlyKnownRequirementsAreAccepted()
+    {
+        Assert.Equal(SweepSpec.AnyDevice, SpecLoader.Parse("name: a\n" + MinimalTail, "a.yaml", Known).Device);
+        Assert.Equal("cuda", SpecLoader.Parse("name: a\ndevice: cuda\n" + MinimalTail, "a.yaml", Known).Device);
+
+        var error = Assert.Throws<FarmException>(() => SpecLoader.Parse("name: a\ndevice: gpu\n" + MinimalTail, "/specs/a.yaml", Known));
+        Assert.Equal("device", error.Field);
+        Assert.Equal("/specs/a.yaml", error.File);
+        Assert.Contains("any, cpu, cuda", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LoadingTheSameSpecTwiceGivesEqualSpecs()
     {
         var first = SpecLoader.Parse("name: a\n" + MinimalTail, "a.yaml", Known);
