@@ -14,8 +14,11 @@ namespace Farm.Grains.Hosting;
 
 public static class FarmSiloBuilderExtensions
 {
-    /// <summary>The grain storage every Farm grain persists to (memory on one machine, Redis in a cluster).</summary>
+    /// <summary>The grain storage every Farm grain persists to (memory on one machine, Redis or PostgreSQL in a cluster).</summary>
     public const string StorageName = "farm";
+
+    /// <summary>The ADO.NET invariant name under which Orleans finds Npgsql's provider factory.</summary>
+    public const string PostgresInvariant = "Npgsql";
 
     /// <summary>
     /// Adds Farm's grains' services to a silo: worker-slot placement, options, the token check on state-changing
@@ -35,8 +38,8 @@ public static class FarmSiloBuilderExtensions
 
     /// <summary>
     /// Membership, grain state and reminders as <paramref name="cluster"/> says: "localhost" keeps them in memory
-    /// (one silo, or silos of one test); "redis" and "kubernetes-redis" keep them in Redis, so that a sweep survives
-    /// the loss of any silo and a restart of the whole cluster.
+    /// (one silo, or silos of one test); "redis" and "kubernetes-redis" keep them in Redis, and "postgres" in
+    /// PostgreSQL, so that a sweep survives the loss of any silo and a restart of the whole cluster.
     /// </summary>
     public static ISiloBuilder UseFarmCluster(this ISiloBuilder silo, FarmClusterOptions cluster)
     {
@@ -74,9 +77,36 @@ public static class FarmSiloBuilderExtensions
                 silo.AddRedisGrainStorage(StorageName, options => options.ConfigurationOptions = RedisOptions(redis));
                 silo.UseRedisReminderService(options => options.ConfigurationOptions = RedisOptions(redis));
                 return silo;
+            case "postgres":
+                var postgres = cluster.Postgres is { Length: > 0 } connectionString
+                    ? connectionString
+                    : throw new Engine.FarmException("cluster provider 'postgres' needs an Npgsql connection string", field: "Farm:Cluster:Postgres");
+                silo.Configure<ClusterOptions>(options =>
+                {
+                    options.ClusterId = cluster.ClusterId;
+                    options.ServiceId = cluster.ServiceId;
+                });
+                silo.ConfigureEndpoints(AdvertisedAddress(cluster), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                // Orleans' ADO.NET providers read their queries from the database (scripts/postgres-schema.sh puts them there).
+                silo.UseAdoNetClustering(options =>
+                {
+                    options.Invariant = PostgresInvariant;
+                    options.ConnectionString = postgres;
+                });
+                silo.AddAdoNetGrainStorage(StorageName, options =>
+                {
+                    options.Invariant = PostgresInvariant;
+                    options.ConnectionString = postgres;
+                });
+                silo.UseAdoNetReminderService(options =>
+                {
+                    options.Invariant = PostgresInvariant;
+                    options.ConnectionString = postgres;
+                });
+                return silo;
             default:
                 throw new Engine.FarmException(
-                    $"unknown cluster provider '{cluster.Provider}' (known: localhost, redis, kubernetes-redis)", field: "Farm:Cluster:Provider");
+                    $"unknown cluster provider '{cluster.Provider}' (known: localhost, redis, kubernetes-redis, postgres)", field: "Farm:Cluster:Provider");
         }
     }
 

@@ -61,11 +61,20 @@ public sealed class FarmSecurityOptions
 /// <summary>Section "Farm:Cluster": how silos find each other and where cluster state lives.</summary>
 public sealed class FarmClusterOptions
 {
-    /// <summary>"localhost" (one machine, state in memory), "redis", or "kubernetes-redis" (pods found through the API).</summary>
+    /// <summary>
+    /// "localhost" (one machine, state in memory), "redis", "kubernetes-redis" (pods found through the API), or
+    /// "postgres" (state in PostgreSQL through Orleans' ADO.NET providers).
+    /// </summary>
     public string Provider { get; set; } = "localhost";
 
     /// <summary>Redis connection string (StackExchange.Redis syntax, e.g. "redis:6379") for membership, state and reminders.</summary>
     public string? Redis { get; set; }
+
+    /// <summary>
+    /// Npgsql connection string (e.g. "Host=db;Database=farm;Username=farm;Password=…") for membership, state and
+    /// reminders when the provider is "postgres"; the database needs scripts/postgres-schema.sh applied first.
+    /// </summary>
+    public string? Postgres { get; set; }
 
     public string ClusterId { get; set; } = "farm";
 

@@ -15,7 +15,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
 {
     private const int Cells = 9;
 
-    private static readonly Dictionary<string, string> SlowModelPlugin = new()
+    /// <summary>Settings of a cluster whose silos load the test plugin's slow model (<see cref="FaultyModels.Slow"/>).</summary>
+    internal static readonly Dictionary<string, string> SlowModelPlugin = new()
     {
         ["Farm__ModelPlugins__0"] = typeof(FaultyModels).Assembly.Location,
     };
@@ -24,6 +25,16 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     public async Task ASiloKilledMidSweepCostsARetryAndEveryCellLandsExactlyOnce()
     {
         await using var cluster = new ProcessCluster(siloCount: 3, SlowModelPlugin);
+        await KillASiloMidSweep(cluster, output);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="cluster"/> (its silos load <see cref="SlowModelPlugin"/>), kills the silo running a cell
+    /// mid-sweep and starts it again; every cell must land exactly once, the interrupted one on a second attempt.
+    /// Returns the finished sweep's status.
+    /// </summary>
+    internal static async Task<SweepStatus> KillASiloMidSweep(ProcessCluster cluster, ITestOutputHelper output)
+    {
         await cluster.StartAsync();
         using var sweep = new TinySweep(name: "killed", seeds: Cells, model: FaultyModels.Slow);
         var grain = await Submit(cluster, sweep, "killed");
@@ -51,7 +62,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(3));
         cluster.StartSilo(victim);
 
-        var finished = await WaitUntilFinished(cluster, grain);
+        var finished = await WaitUntilFinished(cluster, grain, output);
         AssertEveryCellExactlyOnce(finished, sweep);
         // The cell seen fitting may just have finished when the kill landed (its last heartbeat still said "fit");
         // the slot then already held its next cell (it leases again at once, and cells take seconds). Either way
@@ -59,6 +70,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         var retried = finished.Outcomes.Where(o => o.Attempt >= 2).ToList();
         Assert.True(retried.Count >= 1, "no cell needed a second attempt: the kill hit no running cell");
         Assert.All(retried, o => Assert.NotEqual(killedWorker, o.WorkerKey));
+        return finished;
     }
 
     [Fact]
@@ -75,7 +87,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(3));
         cluster.Redis.Start();
 
-        var finished = await WaitUntilFinished(cluster, grain);
+        var finished = await WaitUntilFinished(cluster, grain, output);
         AssertEveryCellExactlyOnce(finished, sweep);
     }
 
@@ -83,6 +95,16 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     public async Task StoppingTheWholeClusterMidSweepAndStartingItAgainResumesTheSweep()
     {
         await using var cluster = new ProcessCluster(siloCount: 3, SlowModelPlugin);
+        await StopAndStartTheWholeClusterMidSweep(cluster, output);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="cluster"/> (its silos load <see cref="SlowModelPlugin"/>), kills every silo mid-sweep and
+    /// starts them again; with nobody resubmitting, the sweep must resume from the persisted state and complete.
+    /// Returns the finished sweep's status.
+    /// </summary>
+    internal static async Task<SweepStatus> StopAndStartTheWholeClusterMidSweep(ProcessCluster cluster, ITestOutputHelper output)
+    {
         await cluster.StartAsync();
         using var sweep = new TinySweep(name: "resume", seeds: Cells, model: FaultyModels.Slow);
         var grain = await Submit(cluster, sweep, "resume");
@@ -103,11 +125,12 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         }
 
         // Nobody resubmits: the silos' workers find the unfinished sweep in the persisted directory.
-        var finished = await WaitUntilFinished(cluster, grain);
+        var finished = await WaitUntilFinished(cluster, grain, output);
         AssertEveryCellExactlyOnce(finished, sweep);
         var listed = Assert.Single(await cluster.Client.GetGrain<ISweepDirectoryGrain>("default").List(), s => s.SweepId == finished.SweepId);
         Assert.Equal(SweepState.Completed, listed.State);
         Assert.Equal(Cells, listed.CompletedCells);
+        return finished;
     }
 
     [Fact]
@@ -122,11 +145,11 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await cluster.StartAsync();
 
         using var throwing = new TinySweep(name: "throws", seeds: 2, secondModel: FaultyModels.Throws);
-        var thrown = await WaitUntilFinished(cluster, await Submit(cluster, throwing, "throws", cells: 4));
+        var thrown = await WaitUntilFinished(cluster, await Submit(cluster, throwing, "throws", cells: 4), output);
         AssertFailedTwiceAndTheOthersLanded(thrown, FaultyModels.Throws, "InvalidOperationException: the worker fell over");
 
         using var stalling = new TinySweep(name: "stalls", seeds: 1, secondModel: FaultyModels.Stalls);
-        var stalled = await WaitUntilFinished(cluster, await Submit(cluster, stalling, "stalls", cells: 2));
+        var stalled = await WaitUntilFinished(cluster, await Submit(cluster, stalling, "stalls", cells: 2), output);
         AssertFailedTwiceAndTheOthersLanded(stalled, FaultyModels.Stalls, "exceeded the cell time limit of 2 s");
         var stall = Assert.Single(stalled.Outcomes, o => !o.Succeeded);
         Assert.True(stall.Seconds < FaultyModels.StallPerBatch.TotalSeconds * 2, $"the stalled cell ran {stall.Seconds:F1} s: it was not stopped");
@@ -160,7 +183,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         return grain;
     }
 
-    private async Task<SweepStatus> WaitUntilFinished(ProcessCluster cluster, ISweepGrain grain)
+    private static async Task<SweepStatus> WaitUntilFinished(ProcessCluster cluster, ISweepGrain grain, ITestOutputHelper output)
     {
         SweepStatus? status = null;
         await cluster.Eventually(async () => (status = await grain.GetStatus()).IsFinished, TimeSpan.FromMinutes(5), "the sweep did not finish");

@@ -11,9 +11,10 @@ using Orleans.Configuration;
 namespace Farm.Grains.Tests.Cluster;
 
 /// <summary>
-/// A real cluster of separate processes: a redis-server and N standalone silos (silo/bin/…/Farm.Silo.dll) clustered
-/// through it, plus an Orleans client in the test process that finds them through Redis too. Processes can be killed
-/// (SIGKILL) and started again; each one's output goes to a log file that failing assertions point to.
+/// A real cluster of separate processes: a redis-server (or a PostgreSQL server, see <see cref="ClusterStateStore"/>)
+/// and N standalone silos (silo/bin/…/Farm.Silo.dll) clustered through it, plus an Orleans client in the test process
+/// that finds them through that store too. Processes can be killed (SIGKILL) and started again; each one's output
+/// goes to a log file that failing assertions point to.
 /// </summary>
 internal sealed class ProcessCluster : IAsyncDisposable
 {
@@ -21,14 +22,15 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private readonly Dictionary<string, string> settings;
     private IHost? client;
 
-    public ProcessCluster(int siloCount, IReadOnlyDictionary<string, string>? extraSettings = null)
+    public ProcessCluster(int siloCount, IReadOnlyDictionary<string, string>? extraSettings = null, ClusterStateStore store = ClusterStateStore.Redis)
     {
         Root = Directory.CreateTempSubdirectory("farm-cluster-").FullName;
         Redis = new RedisProcess(Root);
+        Postgres = store == ClusterStateStore.Postgres ? new PostgresServer() : null;
         settings = new Dictionary<string, string>
         {
-            ["Farm__Cluster__Provider"] = "redis",
-            ["Farm__Cluster__Redis"] = Redis.ConnectionString,
+            ["Farm__Cluster__Provider"] = Postgres is null ? "redis" : "postgres",
+            [Postgres is null ? "Farm__Cluster__Redis" : "Farm__Cluster__Postgres"] = Postgres?.ConnectionString ?? Redis.ConnectionString,
             ["Farm__Cluster__ClusterId"] = $"test-{Guid.NewGuid():N}",
             ["Farm__Cluster__ServiceId"] = "farm-test",
             ["Farm__Cluster__AdvertisedAddress"] = "127.0.0.1",
@@ -62,16 +64,31 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     public string ServiceId { get; }
 
+    /// <summary>The Redis server; started only when the cluster keeps its state there.</summary>
     public RedisProcess Redis { get; }
+
+    /// <summary>The PostgreSQL server when the cluster keeps its state there, else null.</summary>
+    public PostgresServer? Postgres { get; }
 
     public int SiloCount { get; }
 
     public IClusterClient Client => client!.Services.GetRequiredService<IClusterClient>();
 
-    /// <summary>Starts Redis, every silo and the client, and waits until every silo's worker slots are registered.</summary>
+    /// <summary>
+    /// Starts the state store (Redis, or PostgreSQL with Farm's schema applied), every silo and the client, and waits
+    /// until every silo's worker slots are registered.
+    /// </summary>
     public async Task StartAsync()
     {
-        Redis.Start();
+        if (Postgres is null)
+        {
+            Redis.Start();
+        }
+        else
+        {
+            Postgres.Start();
+        }
+
         for (var i = 0; i < SiloCount; i++)
         {
             StartSilo(i);
@@ -79,8 +96,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.UseOrleansClient(orleans => orleans
-            .UseRedisClustering(Redis.ConnectionString)
+        builder.UseOrleansClient(orleans => UseStore(orleans)
             .Configure<ClusterOptions>(options =>
             {
                 options.ClusterId = ClusterId;
@@ -95,6 +111,15 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }, TimeSpan.FromSeconds(90), "the client could not connect");
         await WaitForWorkers(SiloCount);
     }
+
+    /// <summary>The client finds the silos' gateways where the silos register themselves.</summary>
+    private IClientBuilder UseStore(IClientBuilder orleans) => Postgres is null
+        ? orleans.UseRedisClustering(Redis.ConnectionString)
+        : orleans.UseAdoNetClustering(options =>
+        {
+            options.Invariant = FarmSiloBuilderExtensions.PostgresInvariant;
+            options.ConnectionString = Postgres.ConnectionString;
+        });
 
     public void StartSilo(int index)
     {
@@ -170,6 +195,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
 
         Redis.Kill();
+        Postgres?.Dispose();
         Directory.Delete(Root, recursive: true);
     }
 
@@ -180,8 +206,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The repository's silo build, next to this test build's configuration (Release in CI).</summary>
-    public static string SiloAssembly()
+    /// <summary>The checkout this test build lies in (the folder with Farm.sln), or null.</summary>
+    public static string? RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Farm.sln")))
@@ -189,12 +215,26 @@ internal sealed class ProcessCluster : IAsyncDisposable
             directory = directory.Parent;
         }
 
+        return directory?.FullName;
+    }
+
+    /// <summary>The repository's silo build, next to this test build's configuration (Release in CI).</summary>
+    public static string SiloAssembly()
+    {
+        var root = RepositoryRoot();
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release";
-        var path = directory is null ? null : Path.Combine(directory.FullName, "silo", "bin", configuration, "net10.0", "Farm.Silo.dll");
+        var path = root is null ? null : Path.Combine(root, "silo", "bin", configuration, "net10.0", "Farm.Silo.dll");
         return path is not null && File.Exists(path)
             ? path
             : throw new FileNotFoundException($"the silo is not built ({path}); build Farm.sln first");
     }
+}
+
+/// <summary>Where a process cluster keeps membership, grain state and reminders.</summary>
+internal enum ClusterStateStore
+{
+    Redis,
+    Postgres,
 }
 
 internal sealed class SiloProcess(int index, int siloPort, int gatewayPort, string logPath, IReadOnlyDictionary<string, string> settings)
