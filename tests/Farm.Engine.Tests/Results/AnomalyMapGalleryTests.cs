@@ -39,7 +39,7 @@ public class AnomalyMapGalleryTests
         Assert.Equal(["a5", "n0"], Chosen(5, kind: AnomalyMapGallery.Best));
         Assert.Equal(["n5", "a0"], Chosen(5, kind: AnomalyMapGallery.Worst));
         Assert.Equal(["a2"], Chosen(5, kind: AnomalyMapGallery.Borderline));
-        // 4: best 2, worst 1 (the anomalous half rounds up: the normal image scored highest), borderline 1.
+        // 4: best 2, worst 1 (the first half rounds up: the normal image scored highest), borderline 1.
         Assert.Equal(["n5"], Chosen(4, kind: AnomalyMapGallery.Worst));
         Assert.Empty(Chosen(0));
         Assert.Equal(Names.Length, Chosen(100).Distinct().Count());
