@@ -8,10 +8,11 @@
 #   postgresql        - the PostgreSQL alternative (Farm:Cluster:Provider=postgres): its tests start a throwaway
 #                       server (initdb, pg_ctl) and apply scripts/postgres-schema.sh with psql (postgresql-client)
 #   prometheus        - for its promtool: the metrics test lints the silo's /metrics with `promtool check metrics`
+#   chromium          - the `farm report` tests render the HTML report headless and check every image loads
 #   nodejs, npm       - scripts/check-k8s.sh's manifest validator; only where no node/npm is on PATH (a NodeSource
 #                       nodejs package bundles npm and conflicts with Debian's npm package)
 set -euo pipefail
-packages=(g++ patchelf python3 python3-numpy python3-torch python3-torchvision python3-sklearn libopenblas0-pthread redis-server postgresql postgresql-client prometheus)
+packages=(g++ patchelf python3 python3-numpy python3-torch python3-torchvision python3-sklearn libopenblas0-pthread redis-server postgresql postgresql-client prometheus chromium)
 command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for package in "${packages[@]}"; do

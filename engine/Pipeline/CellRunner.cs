@@ -12,7 +12,11 @@ using Farm.Engine.Sweeps;
 
 namespace Farm.Engine.Pipeline;
 
-/// <summary>Everything one cell needs: what to run, on which split, and where its rows are committed.</summary>
+/// <summary>
+/// Everything one cell needs: what to run, on which split, and where its rows are committed. <see cref="GalleryImages"/>
+/// is how many anomaly-map overlays the cell keeps for reports (0 = none); they go to <see cref="MapsDirectory"/>, by
+/// default <c>&lt;sweep&gt;/maps/&lt;cell file stem&gt;/</c> (<see cref="ResultsLayout.MapsDirectoryOfCellFile"/>).
+/// </summary>
 public sealed record CellRunRequest(
     CellSpec Cell,
     DataSplit Split,
@@ -21,7 +25,9 @@ public sealed record CellRunRequest(
     string ResultPath,
     string? DatasetHash,
     Action<CellProgress>? Progress = null,
-    string Device = ComputeDevice.Cpu);
+    string Device = ComputeDevice.Cpu,
+    int GalleryImages = AnomalyMapGallery.DefaultImageCount,
+    string? MapsDirectory = null);
 
 /// <summary>
 /// Where a running cell is, for progress displays: phase "fit" (with the epoch just finished of a trained model's
@@ -58,17 +64,21 @@ public static class CellRunner
         report(new CellProgress("score", training.EpochsRun ?? 0, epochs));
         var predictClock = Stopwatch.StartNew();
         var validation = Score(detector, split.Validation, cell.ImageSize, cell.BatchSize, cancellation);
-        var test = Score(detector, split.Test, cell.ImageSize, cell.BatchSize, cancellation, TestCondition(cell.Condition));
+        var testCondition = TestCondition(cell.Condition);
+        var test = Score(detector, split.Test, cell.ImageSize, cell.BatchSize, cancellation, testCondition);
         predictClock.Stop();
 
         report(new CellProgress("metrics", training.EpochsRun ?? 0, epochs));
         var metricsClock = Stopwatch.StartNew();
-        var evaluation = CellEvaluation.Evaluate(validation, test, cell.Thresholds, LabelsFor(request));
+        var labels = LabelsFor(request);
+        var evaluation = CellEvaluation.Evaluate(validation, test, cell.Thresholds, labels);
         metricsClock.Stop();
 
         var timings = new CellTimings(fitClock.Elapsed.TotalSeconds, predictClock.Elapsed.TotalSeconds,
             metricsClock.Elapsed.TotalSeconds, total.Elapsed.TotalSeconds);
         var rows = CellRows.Build(request, split, evaluation, timings, training);
+        // Before the rows: a committed result file means its gallery is in place too.
+        StoredMaps.Write(request, split.Test, test, evaluation, labels, testCondition);
         ResultsParquet.WriteCellFile(request.ResultPath, rows);
         return new CellRunSummary(rows.Count, timings.FitSeconds, timings.PredictSeconds, timings.MetricsSeconds,
             total.Elapsed.TotalSeconds);

@@ -11,12 +11,29 @@ public sealed record ResultsLayout(string OutputRoot, string SweepName, string S
 {
     public const char CellIdSeparatorInFileName = '+';
     public const string CellsFolder = "cells";
+    public const string MapsFolder = "maps";
 
     public string SweepRoot => Path.Combine(OutputRoot, SweepName, SweepId);
 
     public string CellsDirectory => Path.Combine(SweepRoot, CellsFolder);
 
     public string CellFile(string cellId) => Path.Combine(CellsDirectory, CellFileName(cellId));
+
+    /// <summary><c>&lt;sweep&gt;/maps/&lt;cell file stem&gt;/</c>: the cell's anomaly-map gallery (<see cref="AnomalyMapGallery"/>).</summary>
+    public string CellMapsDirectory(string cellId) => MapsDirectoryOfCellFile(CellFile(cellId));
+
+    /// <summary>
+    /// The gallery folder of the cell whose result file is <paramref name="resultPath"/>: <c>&lt;sweep&gt;/maps/&lt;stem&gt;</c>
+    /// for a file in a sweep's <c>cells</c> folder, else <c>maps/&lt;stem&gt;</c> beside the file. No name ends in
+    /// <c>.parquet</c>, so result globs never see galleries.
+    /// </summary>
+    public static string MapsDirectoryOfCellFile(string resultPath)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(resultPath))!;
+        var stem = Path.GetFileNameWithoutExtension(resultPath);
+        var root = Path.GetFileName(folder) == CellsFolder ? Path.GetDirectoryName(folder)! : folder;
+        return Path.Combine(root, MapsFolder, stem);
+    }
 
     public static string CellFileName(string cellId)
     {
