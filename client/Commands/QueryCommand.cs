@@ -127,7 +127,7 @@ internal static class QueryCommand
         var table = new Table().Border(TableBorder.Rounded);
         for (var i = 0; i < columns.Count; i++)
         {
-            var numeric = rows.Count > 0 && rows.All(r => r[i] is null || double.TryParse(r[i], NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+            var numeric = rows.Any(r => r[i] is not null) && rows.All(r => r[i] is null || double.TryParse(r[i], NumberStyles.Float, CultureInfo.InvariantCulture, out _));
             var column = new TableColumn(Markup.Escape(columns[i])).NoWrap();
             table.AddColumn(numeric ? column.RightAligned() : column);
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Farm.Engine.Results;
@@ -212,7 +211,7 @@ public partial class SummaryTableFormatTests
         var table = Awkward(metrics.Split(','));
         var csv = TableFormats.Csv(table);
 
-        var records = ParseCsv(csv);
+        var records = Rfc4180.Parse(csv);
         Assert.Equal([["model", .. table.ColumnKeys], .. table.RowKeys.Select((row, i) => records[i + 1])], records);
         Assert.Equal(table.RowKeys, records.Skip(1).Select(r => r[0]));
         Assert.All(records, r => Assert.Equal(1 + table.ColumnKeys.Count, r.Count));
@@ -263,43 +262,6 @@ public partial class SummaryTableFormatTests
         Assert.Equal(TableFormat.Latex, TableFormats.Parse("latex"));
         Assert.Equal(TableFormat.Html, TableFormats.Parse("HTML"));
         Assert.StartsWith("--format: unknown table format 'pdf'", Assert.Throws<FarmException>(() => TableFormats.Parse("pdf")).Message);
-    }
-
-    /// <summary>An RFC 4180 reader: CRLF records, quoted fields with doubled quotes and embedded separators.</summary>
-    internal static List<List<string>> ParseCsv(string text)
-    {
-        var records = new List<List<string>>();
-        var record = new List<string>();
-        var field = new StringBuilder();
-        var i = 0;
-        while (i < text.Length)
-        {
-            if (text[i] == '"' && field.Length == 0)
-            {
-                i++;
-                while (true)
-                {
-                    Assert.True(i < text.Length, "unterminated quoted field");
-                    if (text[i] == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i += 2; }
-                    else if (text[i] == '"') { i++; break; }
-                    else { field.Append(text[i++]); }
-                }
-                Assert.True(i == text.Length || text[i] == ',' || text[i] == '\r', $"text after a closing quote at {i}");
-            }
-            else if (text[i] == ',') { record.Add(field.ToString()); field.Clear(); i++; }
-            else if (text[i] == '\r')
-            {
-                Assert.Equal('\n', text[i + 1]);
-                record.Add(field.ToString()); field.Clear(); records.Add(record); record = []; i += 2;
-            }
-            else
-            {
-                Assert.True(text[i] != '"' && text[i] != '\n', $"bare quote or line feed at {i}");
-                field.Append(text[i++]);
-            }
-        }
-        Assert.True(record.Count == 0 && field.Length == 0, "the last record has no CRLF");
-        return records;
     }
 
     private static List<List<string>> HtmlCells(string html) =>
