@@ -14,6 +14,7 @@ public static class FarmCommandLine
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(TableCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(QueryCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         foreach (var command in ClusterCommands.Create())

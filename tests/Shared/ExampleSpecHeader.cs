@@ -51,9 +51,13 @@ internal sealed record TableCommandLine(string Line, string ResultsFolder, Summa
             var value = words[i + 1];
             options = words[i] switch
             {
-                "--metric" => options with { Metric = value },
+                "--metric" or "--metrics" => options with { Metrics = value.Split(',') },
                 "--rows" => options with { RowColumns = value.Split('/') },
                 "--cols" => options with { ColumnColumns = value.Split('/') },
+                "--mean-over" => options with { MeanOver = value.Split('/') },
+                "--filter" => options with { Filters = [.. options.Filters, TableFilter.Parse(value)] },
+                "--mean-col" => options with { MeanColumn = value },
+                "--format" => options,
                 "--threshold" => options with { ThresholdMethod = value },
                 "--defect-category" => options with { DefectCategory = value == "any" ? null : value },
                 _ => throw new FormatException($"{source}: '{line}': farm table has no flag {words[i]}"),

@@ -61,17 +61,17 @@ public class SummaryTableTests
     }
 
     [Fact]
-    public void MarkdownShowsPercentagesWithOneDecimalAndSeedCountsWhenTheyDiffer()
+    public void MarkdownShowsPercentagesWithOneDecimalSeedCountsWhenTheyDifferAndTheBestInBold()
     {
         var markdown = SummaryTable.Build(PaperRows()).ToMarkdown();
 
         Assert.Equal("""
-            **image_auroc** (%): mean ± sample std (n − 1) over seeds, n = seeds per cell; threshold method: any (metric does not depend on it); defect category: all.
+            **image_auroc** (%): mean ± sample std (n − 1) over seeds, n = seeds per cell; threshold method: any (metric does not depend on it); defect category: all; best per column in bold.
 
             | model | mvtec/bottle | mvtec/screw |
             |:--|--:|--:|
             | padim | 92.0 ± 2.0 (n=3) | 85.0 ± 7.1 (n=2) |
-            | patchcore | 97.0 (n=1) | — |
+            | patchcore | **97.0** (n=1) | — |
 
             """.ReplaceLineEndings("\n"), markdown.ReplaceLineEndings("\n"));
     }
