@@ -29,6 +29,7 @@ internal static class CellExecution
         if (cache is not null && !assignment.NoCache
             && cache.TryRestore(key!, assignment.ResultPath, CellCache.RebindTo(assignment.SweepId, assignment.SweepName, cell), out var cachedRows))
         {
+            cache.TryRestoreGallery(key!, ResultsLayout.MapsDirectoryOfCellFile(assignment.ResultPath), cell);
             return (cachedRows, true);
         }
 
@@ -47,6 +48,7 @@ internal static class CellExecution
             try
             {
                 cache.Store(key!, assignment.ResultPath);
+                cache.StoreGallery(key!, ResultsLayout.MapsDirectoryOfCellFile(assignment.ResultPath));
             }
             catch (Exception error) when (error is IOException or UnauthorizedAccessException or Engine.FarmException or ArgumentException)
             {

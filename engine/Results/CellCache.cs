@@ -50,6 +50,63 @@ public sealed class CellCache
 
     public string SidecarPath(string key) => Path.Combine(Root, CheckKey(key)[..2], key + SidecarExtension);
 
+    /// <summary>The cached anomaly-map gallery of a key (<see cref="AnomalyMapGallery"/>'s folder layout).</summary>
+    public string GalleryPath(string key) => Path.Combine(Root, CheckKey(key)[..2], key + GalleryExtension);
+
+    public const string GalleryExtension = ".maps";
+
+    /// <summary>
+    /// Keeps a computed cell's gallery folder with its cache entry (replaced as a whole), so a cell restored later still
+    /// has its pictures in reports. A cell without a gallery (galleries off, or nothing to show) stores none.
+    /// </summary>
+    public void StoreGallery(CellCacheKey key, string galleryFolder)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!File.Exists(Path.Combine(galleryFolder, AnomalyMapGallery.IndexFileName)))
+        {
+            return;
+        }
+
+        var index = AnomalyMapGallery.ReadIndex(galleryFolder);
+        AnomalyMapGallery.Write(GalleryPath(key.Value), index, temporary => CopyPictures(galleryFolder, temporary));
+    }
+
+    /// <summary>
+    /// Copies the cached gallery of <paramref name="key"/>, if any, to <paramref name="galleryFolder"/> (replaced as a
+    /// whole), its index naming the restoring sweep's cell and dataset. Returns whether there was one; a gallery that
+    /// cannot be read costs a warning, never the cell.
+    /// </summary>
+    public bool TryRestoreGallery(CellCacheKey key, string galleryFolder, CellSpec cell)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(cell);
+        var cached = GalleryPath(key.Value);
+        if (!File.Exists(Path.Combine(cached, AnomalyMapGallery.IndexFileName)))
+        {
+            return false;
+        }
+
+        try
+        {
+            var index = AnomalyMapGallery.ReadIndex(cached) with { CellId = cell.CellId, Dataset = cell.DatasetName };
+            AnomalyMapGallery.Write(galleryFolder, index, temporary => CopyPictures(cached, temporary));
+            return true;
+        }
+        catch (Exception error) when (error is FarmException or IOException or UnauthorizedAccessException)
+        {
+            warn($"could not restore the cached anomaly-map gallery {cached}: {error.Message}");
+            return false;
+        }
+    }
+
+    private static void CopyPictures(string from, string to)
+    {
+        foreach (var picture in Directory.EnumerateFiles(from, "*.png"))
+        {
+            File.Copy(picture, Path.Combine(to, Path.GetFileName(picture)));
+        }
+    }
+
     /// <summary>
     /// A row rebinder for <see cref="TryRestore(CellCacheKey, string, Func{ResultRow, ResultRow}, out int)"/>: the
     /// sweep id and name of the new sweep, and the cell's id, dataset name and weights file name as it plans them.

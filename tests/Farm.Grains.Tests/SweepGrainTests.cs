@@ -128,6 +128,24 @@ public class SweepGrainTests(TwoSiloClusterFixture fixture) : IClassFixture<TwoS
             before.Select(r => (r.CellId, r.ThresholdMethod, r.DefectCategory, r.ImageAuroc, r.PixelAupro, r.ImageThreshold)).Order(),
             after.Select(r => (r.CellId, r.ThresholdMethod, r.DefectCategory, r.ImageAuroc, r.PixelAupro, r.ImageThreshold)).Order());
 
+        // The restored cells have their anomaly-map galleries too: the same pictures, the index naming this sweep's cells.
+        var computedGalleries = AnomalyMapGallery.FindFolders(first.ResultsDirectory);
+        var restoredGalleries = AnomalyMapGallery.FindFolders(second.ResultsDirectory);
+        Assert.Equal(2, computedGalleries.Count);
+        Assert.Equal(computedGalleries.Count, restoredGalleries.Count);
+        foreach (var (computed, restored) in computedGalleries.Zip(restoredGalleries))
+        {
+            var (was, now) = (AnomalyMapGallery.ReadIndex(computed), AnomalyMapGallery.ReadIndex(restored));
+            Assert.Equal(was.CellId, now.CellId);
+            Assert.Contains(after, row => row.CellId == now.CellId);
+            Assert.Equal(was.Images.Select(i => (i.File, i.Name, i.Score)), now.Images.Select(i => (i.File, i.Name, i.Score)));
+            Assert.NotEmpty(now.Images);
+            foreach (var image in now.Images)
+            {
+                Assert.Equal(File.ReadAllBytes(Path.Combine(computed, image.File)), File.ReadAllBytes(Path.Combine(restored, image.File)));
+            }
+        }
+
         var forcedId = $"cache-c-{Guid.NewGuid():N}";
         var grain = fixture.Client.GetGrain<ISweepGrain>(forcedId);
         await grain.Start(new SweepRequest(forcedId, sweep.SpecPath, sweep.SpecYaml, null, NoCache: true));
