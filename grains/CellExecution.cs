@@ -6,6 +6,30 @@ using Microsoft.Extensions.Logging;
 
 namespace Farm.Grains;
 
+/// <summary>
+/// What a worker slot runs once it holds a lease and the cell's split: the engine (<see cref="EngineCellExecutor"/>,
+/// the only implementation a silo registers). Internal on purpose: it is no setting a user can reach; the
+/// orchestration benchmark and the grain tests register one that returns at once or sleeps, so that leases,
+/// heartbeats and outcomes are measured through the real grains without the engine's cost.
+/// </summary>
+internal interface ICellExecutor
+{
+    /// <summary>Runs synchronously on the slot's dedicated thread; same contract as <see cref="CellExecution.Run"/>.</summary>
+    /// <param name="work">The leased cell and its split.</param>
+    /// <param name="device">The worker slot's device (<c>cpu</c>, <c>cuda:N</c>).</param>
+    /// <param name="logger">Where warnings go.</param>
+    /// <param name="progress">Called from this thread as the cell moves on.</param>
+    /// <param name="cancellation">Stops the cell (silo shutdown, time limit).</param>
+    (int Rows, bool FromCache) Run(CellWork work, string device, ILogger logger, Action<CellProgress> progress, CancellationToken cancellation);
+}
+
+/// <summary>The engine: <see cref="CellExecution.Run"/>.</summary>
+internal sealed class EngineCellExecutor : ICellExecutor
+{
+    public (int Rows, bool FromCache) Run(CellWork work, string device, ILogger logger, Action<CellProgress> progress, CancellationToken cancellation) =>
+        CellExecution.Run(work, device, logger, progress, cancellation);
+}
+
 /// <summary>The synchronous engine work of one cell, run on a worker slot's dedicated thread.</summary>
 internal static class CellExecution
 {

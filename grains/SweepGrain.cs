@@ -31,7 +31,7 @@ public sealed class SweepGrain(
     private readonly Dictionary<string, CellSpec> cells = new(StringComparer.Ordinal);
     private string requiredDevice = SweepSpec.AnyDevice;
     private readonly List<string> order = [];
-    private readonly LinkedList<string> pending = new();
+    private readonly CellQueue pending = new();
     private readonly Dictionary<string, Lease> leases = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim writing = new(1, 1);
     private ResultsLayout? layout;
@@ -39,6 +39,10 @@ public sealed class SweepGrain(
     private Task<SweepStatus>? starting;
     private IGrainTimer? leaseClock;
     private bool dirty;
+
+    /// <summary>Cells whose final outcome is a success / a failure: kept up to date on every change, never recounted.</summary>
+    private int succeeded;
+    private int failed;
 
     private SweepRecord Record => stored.State;
 
@@ -52,6 +56,7 @@ public sealed class SweepGrain(
         {
             // Resuming after a restart: the same cells, from the categories recorded at the start.
             Plan(request, Record.Categories.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<string>)entry.Value));
+            (succeeded, failed) = Recount();
             foreach (var id in order.Where(id => !IsDone(id)))
             {
                 pending.AddLast(id);
@@ -156,37 +161,34 @@ public sealed class SweepGrain(
             return null;
         }
 
-        for (var node = pending.First; node is not null; node = node.Next)
+        if (pending.FirstOrDefault(id => CanRun(request, cells[id])) is not { } cellId)
         {
-            var cell = cells[node.Value];
-            if (!CanRun(request, cell))
-            {
-                continue;
-            }
-
-            pending.Remove(node);
-            var record = CellRecordOf(cell.CellId);
-            record.Attempts++;
-            var now = DateTime.UtcNow;
-            var lease = new Lease(Guid.NewGuid().ToString("N"), request.WorkerKey, now, now + Options.LeaseTimeout);
-            leases[cell.CellId] = lease;
-            try
-            {
-                await Persist();
-            }
-            catch
-            {
-                leases.Remove(cell.CellId);
-                record.Attempts--;
-                pending.AddFirst(cell.CellId);
-                throw;
-            }
-
-            ReportMetrics();
-            return new CellLease(lease.LeaseId, Assignment(cell, request.WorkerKey), Options.HeartbeatPeriod, Options.CellTimeLimit);
+            return null;
         }
 
-        return null;
+        var cell = cells[cellId];
+        pending.Remove(cellId);
+        var record = CellRecordOf(cellId);
+        record.Attempts++;
+        var now = DateTime.UtcNow;
+        var lease = new Lease(Guid.NewGuid().ToString("N"), request.WorkerKey, now, now + Options.LeaseTimeout);
+        leases[cellId] = lease;
+        try
+        {
+            // Group commit: leases and outcomes that arrive while a write is under way share the next write; this
+            // returns only once a write that began after the attempt was counted has completed.
+            await Persist();
+        }
+        catch
+        {
+            leases.Remove(cellId);
+            record.Attempts--;
+            pending.AddFirst(cellId);
+            throw;
+        }
+
+        ReportMetrics();
+        return new CellLease(lease.LeaseId, Assignment(cell, request.WorkerKey), Options.HeartbeatPeriod, Options.CellTimeLimit);
     }
 
     public Task<bool> Heartbeat(string cellId, string leaseId, string workerKey, CellProgressReport? progress)
@@ -247,7 +249,7 @@ public sealed class SweepGrain(
             // still holding a lease is told to stop by its next heartbeat.
             pending.Remove(cellId);
             leases.Remove(cellId);
-            record.Outcome = outcome with { Attempt = Math.Max(1, record.Attempts) };
+            SetOutcome(record, outcome with { Attempt = Math.Max(1, record.Attempts) });
         }
         else if (current)
         {
@@ -295,8 +297,24 @@ public sealed class SweepGrain(
             return;
         }
 
-        record.Outcome = outcome with { Attempt = Math.Max(1, record.Attempts) };
+        SetOutcome(record, outcome with { Attempt = Math.Max(1, record.Attempts) });
     }
+
+    /// <summary>Records a cell's final outcome (a late success may replace a recorded failure) and keeps the counts.</summary>
+    private void SetOutcome(CellRecord record, CellOutcome outcome)
+    {
+        if (record.Outcome is { } previous)
+        {
+            _ = previous.Succeeded ? succeeded-- : failed--;
+        }
+
+        record.Outcome = outcome;
+        _ = outcome.Succeeded ? succeeded++ : failed++;
+    }
+
+    /// <summary>Counts recorded outcomes: once when a sweep resumes; the counters follow every change after that.</summary>
+    private (int Succeeded, int Failed) Recount() =>
+        (Record.Cells.Values.Count(c => c.Outcome is { Succeeded: true }), Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false }));
 
     /// <summary>Expired leases (no heartbeat: a lost worker or silo) and cells past their time limit cost an attempt.</summary>
     private async Task CheckLeases()
@@ -353,7 +371,6 @@ public sealed class SweepGrain(
             return;
         }
 
-        var failed = Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false });
         Record.State = Record.CancelRequested ? SweepState.Cancelled
             : failed > 0 ? SweepState.CompletedWithFailures
             : SweepState.Completed;
@@ -396,8 +413,7 @@ public sealed class SweepGrain(
     {
         if (Record.State == SweepState.Running)
         {
-            metrics.ReportSweep(this.GetPrimaryKeyString(), pending.Count, leases.Count,
-                Record.Cells.Values.Count(c => c.Outcome is { Succeeded: true }), Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false }));
+            metrics.ReportSweep(this.GetPrimaryKeyString(), pending.Count, leases.Count, succeeded, failed);
         }
     }
 
@@ -551,16 +567,15 @@ public sealed class SweepGrain(
 
     private SweepListing Listing() => new(
         this.GetPrimaryKeyString(), Record.Name, Record.State, Record.StartedUtc ?? DateTime.UtcNow, Record.ResultsRoot,
-        Record.TotalCells, Record.Cells.Values.Count(c => c.Outcome is { Succeeded: true }),
-        Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false }));
+        Record.TotalCells, succeeded, failed);
 
     private SweepStatus Status() => new(
         this.GetPrimaryKeyString(),
         Record.Name,
         Record.State,
         Record.TotalCells,
-        Record.Cells.Values.Count(c => c.Outcome is { Succeeded: true }),
-        Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false }),
+        succeeded,
+        failed,
         leases.Keys.Order(StringComparer.Ordinal).ToList(),
         Record.ResultsRoot,
         Record.StartedUtc,
@@ -570,4 +585,55 @@ public sealed class SweepGrain(
         leases.ToDictionary(entry => entry.Key, entry => entry.Value.WorkerKey, StringComparer.Ordinal),
         leases.Where(entry => entry.Value.Progress is not null)
             .ToDictionary(entry => entry.Key, entry => entry.Value.Progress!, StringComparer.Ordinal));
+}
+
+/// <summary>
+/// The cells waiting for a worker, in order, with an index by cell id: removing a cell that completed (or one a
+/// heartbeat re-adopts) and asking whether a cell is queued cost O(1), not a scan of the queue.
+/// </summary>
+internal sealed class CellQueue : IEnumerable<string>
+{
+    private readonly LinkedList<string> order = new();
+    private readonly Dictionary<string, LinkedListNode<string>> nodes = new(StringComparer.Ordinal);
+
+    public int Count => order.Count;
+
+    public bool Contains(string cellId) => nodes.ContainsKey(cellId);
+
+    public void AddLast(string cellId)
+    {
+        if (!nodes.ContainsKey(cellId))
+        {
+            nodes[cellId] = order.AddLast(cellId);
+        }
+    }
+
+    public void AddFirst(string cellId)
+    {
+        if (!nodes.ContainsKey(cellId))
+        {
+            nodes[cellId] = order.AddFirst(cellId);
+        }
+    }
+
+    public bool Remove(string cellId)
+    {
+        if (!nodes.Remove(cellId, out var node))
+        {
+            return false;
+        }
+
+        order.Remove(node);
+        return true;
+    }
+
+    public void Clear()
+    {
+        order.Clear();
+        nodes.Clear();
+    }
+
+    public IEnumerator<string> GetEnumerator() => order.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Farm.Grains.Placement;
 using Farm.GrainInterfaces;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -30,6 +31,8 @@ public static class FarmSiloBuilderExtensions
         silo.Services.AddPlacementDirector<SiloBoundPlacement, SiloBoundPlacementDirector>();
         silo.Services.AddFarmExceptions();
         silo.Services.AddFarmMetrics();
+        // The engine runs every cell; only Farm's own benchmarks and tests register another executor (internal type).
+        silo.Services.TryAddSingleton<ICellExecutor, EngineCellExecutor>();
         silo.AddIncomingGrainCallFilter<TokenCallFilter>();
         silo.AddStartupTask(LoadModelPlugins, ServiceLifecycleStage.RuntimeInitialize);
         silo.AddStartupTask(StartWorkerSlots, ServiceLifecycleStage.Active);

@@ -1,0 +1,133 @@
+using System.Globalization;
+using static Farm.Benchmarks.OrchestrationCluster;
+
+namespace Farm.Benchmarks;
+
+/// <summary>
+/// Orchestration cost through the real grains (sweep, directory, worker slots, dataset grain; leases, outcomes and
+/// persisted progress): (1) no-op cells per second, on one silo with state in memory (`farm run`), one silo with state
+/// in Redis, and three silos clustered through Redis; (2) the share of a sweep's makespan spent outside engine work
+/// for short real cells (tiny PaDiM cells at 32 px): overhead = 1 − Σ cell engine seconds / (slots × makespan).
+/// </summary>
+internal static class OrchestrationBenchmark
+{
+    public const string Usage =
+        "usage: Farm.Benchmarks orchestration [--cells 1000,5000] [--slots 8] [--runs 2] [--real-cells 1000] [--real-slots 2] [--no-real] [--no-cluster]";
+
+    private sealed record Options(int[] Cells, int Slots, int Runs, int RealCells, int RealSlots, bool Real, bool Cluster);
+
+    public static async Task<int> Run(string[] args)
+    {
+        if (Parse(args) is not { } options)
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}");
+        Console.WriteLine($"command: Farm.Benchmarks orchestration {string.Join(' ', args)}");
+        Console.WriteLine($"load before: {LoadAverage()}");
+        var root = Directory.CreateTempSubdirectory("farm-bench-orch-").FullName;
+        var rows = new List<string>
+        {
+            "| cluster | slots | cells | best makespan s | no-op cells/s | start s | goal |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        };
+        try
+        {
+            var topologies = new List<(string Name, int[] Slots, OrchestrationStore Store)>
+            {
+                ("1 silo, state in memory", [options.Slots], OrchestrationStore.Memory),
+            };
+            if (options.Cluster)
+            {
+                topologies.Add(("1 silo, state in Redis", [options.Slots], OrchestrationStore.Redis));
+                topologies.Add(("3 silos, state in Redis", Spread(options.Slots, 3), OrchestrationStore.Redis));
+            }
+
+            foreach (var (name, slots, store) in topologies)
+            {
+                await using var cluster = await OrchestrationCluster.StartAsync(slots, store, new SleepingCellExecutor(TimeSpan.Zero));
+                await cluster.RunSweep(root, 50, "warmup");
+                foreach (var cells in options.Cells)
+                {
+                    SweepRun? best = null;
+                    for (var run = 0; run < options.Runs; run++)
+                    {
+                        var result = await cluster.RunSweep(root, cells, "noop");
+                        Console.Error.WriteLine($"{name}, {cells} no-op cells: {Format(result.MakespanSeconds)} s, {Format(result.CellsPerSecond, "F0")} cells/s (start {Format(result.StartSeconds)} s)");
+                        best = best is null || result.MakespanSeconds < best.MakespanSeconds ? result : best;
+                    }
+
+                    rows.Add($"| {name} ({string.Join('+', slots)} slots) | {cluster.Slots} | {cells:N0} | {Format(best!.MakespanSeconds)} | " +
+                             $"{Format(best.CellsPerSecond, "F0")} | {Format(best.StartSeconds, "F2")} | {(store == OrchestrationStore.Memory ? "≥ 1,000/s" : "")} |");
+                }
+            }
+
+            Console.WriteLine();
+            rows.ForEach(Console.WriteLine);
+            if (options.Real)
+            {
+                await using var cluster = await OrchestrationCluster.StartAsync([options.RealSlots], OrchestrationStore.Memory, executor: null);
+                await cluster.RunSweep(root, options.RealSlots * 2, "warmup-real");
+                var real = await cluster.RunSweep(root, options.RealCells, "real");
+                var overhead = 1 - real.CellSeconds / (options.RealSlots * real.MakespanSeconds);
+                Console.WriteLine();
+                Console.WriteLine("| cluster | slots | real cells | makespan s | Σ engine s | mean engine s/cell | overhead | goal |");
+                Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
+                Console.WriteLine($"| 1 silo, state in memory | {options.RealSlots} | {options.RealCells:N0} | {Format(real.MakespanSeconds, "F1")} | " +
+                                  $"{Format(real.CellSeconds, "F1")} | {Format(real.CellSeconds / real.Cells)} | {Format(overhead * 100, "F2")} % | < 1 % |");
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        Console.WriteLine($"load after: {LoadAverage()}");
+        return 0;
+    }
+
+    private static Options? Parse(string[] args)
+    {
+        var options = new Options([1000, 5000], 8, 2, 1000, 2, true, true);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--cells" when value is not null:
+                    options = options with { Cells = [.. value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] };
+                    i++;
+                    break;
+                case "--slots" when value is not null:
+                    options = options with { Slots = int.Parse(value, CultureInfo.InvariantCulture) };
+                    i++;
+                    break;
+                case "--runs" when value is not null:
+                    options = options with { Runs = int.Parse(value, CultureInfo.InvariantCulture) };
+                    i++;
+                    break;
+                case "--real-cells" when value is not null:
+                    options = options with { RealCells = int.Parse(value, CultureInfo.InvariantCulture) };
+                    i++;
+                    break;
+                case "--real-slots" when value is not null:
+                    options = options with { RealSlots = int.Parse(value, CultureInfo.InvariantCulture) };
+                    i++;
+                    break;
+                case "--no-real":
+                    options = options with { Real = false };
+                    break;
+                case "--no-cluster":
+                    options = options with { Cluster = false };
+                    break;
+                default:
+                    Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
+                    return null;
+            }
+        }
+
+        return options;
+    }
+}

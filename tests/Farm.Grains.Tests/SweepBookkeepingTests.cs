@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using Farm.Grains.Hosting;
+using Farm.GrainInterfaces;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace Farm.Grains.Tests;
+
+/// <summary>
+/// The sweep's bookkeeping under load, driven by hand on a silo without worker slots whose grain storage records
+/// every write: concurrent leases share writes (group commit) yet each lease is handed out only after a completed
+/// write holds its attempt; the kept counts of succeeded and failed cells equal a recount of the recorded outcomes
+/// after a run that mixes successes, retries, a final failure and a late success replacing it.
+/// </summary>
+public sealed class SweepBookkeepingTests : IAsyncLifetime
+{
+    private InProcessTestCluster cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(RecordingStorage.Inner).UseInMemoryReminderService();
+            silo.Services.AddKeyedSingleton<IGrainStorage>(FarmSiloBuilderExtensions.StorageName,
+                (services, _) => new RecordingStorage(services.GetRequiredKeyedService<IGrainStorage>(RecordingStorage.Inner)));
+            silo.AddFarm(options => options.WorkerSlots = 0);
+        });
+        builder.ConfigureClient(client => client.AddFarmClient());
+        cluster = builder.Build();
+        await cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
+
+    [Fact]
+    public async Task ConcurrentLeasesShareWritesAndEachIsHandedOutOnlyAfterAWriteHoldingItsAttempt()
+    {
+        const int cells = 16;
+        using var sweep = new TinySweep(name: "group-commit", seeds: cells);
+        var sweepId = $"group-{Guid.NewGuid():N}";
+        var grain = cluster.Client.GetGrain<ISweepGrain>(sweepId);
+        await grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null));
+        var writesBefore = RecordingStorage.Writes(sweepId).Count;
+
+        // Every lease at once: while one write is under way the others queue and share the next.
+        var leases = await Task.WhenAll(Enumerable.Range(0, cells).Select(async slot =>
+        {
+            var lease = await grain.TryLease(new LeaseRequest($"test/{slot}", []));
+            return (Lease: lease!, WritesDone: RecordingStorage.Writes(sweepId).Count);
+        }));
+
+        Assert.All(leases, l => Assert.NotNull(l.Lease));
+        Assert.Equal(cells, leases.Select(l => l.Lease.Assignment.CellId).Distinct().Count());
+        var writes = RecordingStorage.Writes(sweepId);
+        foreach (var (lease, writesDone) in leases)
+        {
+            // A write that had completed when the lease came back already held the cell's attempt.
+            Assert.Contains(writes.Take(writesDone), attempts => attempts.GetValueOrDefault(lease.Assignment.CellId) >= 1);
+        }
+
+        Assert.All(writes.Last().Values, attempts => Assert.Equal(1, attempts));
+        Assert.Equal(cells, writes.Last().Count);
+        var leaseWrites = writes.Count - writesBefore;
+        Assert.True(leaseWrites < cells, $"{cells} concurrent leases took {leaseWrites} writes: none shared a write");
+        await grain.Cancel();
+    }
+
+    [Fact]
+    public async Task KeptCountsEqualARecountAfterSuccessesRetriesAFailureAndALateSuccess()
+    {
+        using var sweep = new TinySweep(name: "counts", seeds: 4);
+        var sweepId = $"counts-{Guid.NewGuid():N}";
+        var grain = cluster.Client.GetGrain<ISweepGrain>(sweepId);
+        await grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null));
+        var worker = new LeaseRequest("test/0", []);
+
+        // Cell A succeeds at once.
+        var a = (await grain.TryLease(worker))!;
+        await grain.Complete(a.LeaseId, Outcome(a, true));
+        await AssertCountsMatchOutcomes(grain, succeeded: 1, failed: 0);
+
+        // Cell B fails on both attempts (MaxAttemptsPerCell = 2): recorded as failed.
+        var b1 = (await grain.TryLease(worker))!;
+        await grain.Complete(b1.LeaseId, Outcome(b1, false));
+        var c = (await grain.TryLease(worker))!; // B went to the back of the queue: the other cells come first
+        var d = (await grain.TryLease(worker))!;
+        var b2 = (await grain.TryLease(worker))!;
+        Assert.Equal(b1.Assignment.CellId, b2.Assignment.CellId);
+        Assert.Equal(4, new[] { a, b1, c, d }.Select(l => l.Assignment.CellId).Distinct().Count());
+        await grain.Complete(b2.LeaseId, Outcome(b2, false));
+        await AssertCountsMatchOutcomes(grain, succeeded: 1, failed: 1);
+
+        // A late success of B's first lease replaces the recorded failure (its file is committed).
+        await grain.Complete(b1.LeaseId, Outcome(b1, true));
+        await AssertCountsMatchOutcomes(grain, succeeded: 2, failed: 0);
+
+        // The remaining cells: one succeeds twice (a repeated report), one fails for good on bad input.
+        await grain.Complete(c.LeaseId, Outcome(c, true));
+        await grain.Complete(c.LeaseId, Outcome(c, true));
+        await grain.Complete(d.LeaseId, Outcome(d, false, retryable: false));
+        var status = await AssertCountsMatchOutcomes(grain, succeeded: 3, failed: 1);
+        Assert.Equal(SweepState.CompletedWithFailures, status.State);
+        var listed = Assert.Single(await cluster.Client.GetGrain<ISweepDirectoryGrain>("default").List(), s => s.SweepId == sweepId);
+        Assert.Equal((3, 1), (listed.CompletedCells, listed.FailedCells));
+    }
+
+    private static async Task<SweepStatus> AssertCountsMatchOutcomes(ISweepGrain grain, int succeeded, int failed)
+    {
+        var status = await grain.GetStatus();
+        Assert.Equal(status.Outcomes.Count(o => o.Succeeded), status.CompletedCells);
+        Assert.Equal(status.Outcomes.Count(o => !o.Succeeded), status.FailedCells);
+        Assert.Equal((succeeded, failed), (status.CompletedCells, status.FailedCells));
+        return status;
+    }
+
+    private static CellOutcome Outcome(CellLease lease, bool succeeded, bool retryable = true) =>
+        new(lease.Assignment.CellId, succeeded, succeeded ? null : "injected failure", lease.Assignment.ResultPath, succeeded ? 3 : 0, 0.1,
+            lease.Assignment.WorkerKey, 0, Retryable: retryable);
+
+    /// <summary>
+    /// Memory storage that, for each sweep, logs the cells' attempts as each write held them, appended once the write
+    /// has completed; writes are slowed a little so that concurrent changes pile up behind one.
+    /// </summary>
+    private sealed class RecordingStorage(IGrainStorage inner) : IGrainStorage
+    {
+        public const string Inner = "recorded";
+
+        private static readonly ConcurrentDictionary<string, List<Dictionary<string, int>>> Log = new(StringComparer.Ordinal);
+
+        public static List<Dictionary<string, int>> Writes(string sweepId)
+        {
+            var writes = Log.GetOrAdd(sweepId, _ => []);
+            lock (writes)
+            {
+                return [.. writes];
+            }
+        }
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            var held = grainState.State is SweepRecord record
+                ? record.Cells.ToDictionary(entry => entry.Key, entry => entry.Value.Attempts, StringComparer.Ordinal)
+                : null;
+            await inner.WriteStateAsync(stateName, grainId, grainState);
+            await Task.Delay(20);
+            if (held is not null)
+            {
+                var writes = Log.GetOrAdd(grainId.Key.ToString()!, _ => []);
+                lock (writes)
+                {
+                    writes.Add(held);
+                }
+            }
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+}
