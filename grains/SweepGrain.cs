@@ -25,9 +25,28 @@ public sealed class SweepGrain(
     ILogger<SweepGrain> logger,
     IOptions<FarmSiloOptions> options,
     FarmMetrics metrics,
-    [PersistentState("sweep", FarmSiloBuilderExtensions.StorageName)] IPersistentState<SweepRecord> stored)
+    [PersistentState("sweep", FarmSiloBuilderExtensions.StorageName)] IPersistentState<SweepRecord> stored,
+    IPersistentStateFactory stateFactory,
+    IGrainContext grainContext)
     : Grain, ISweepGrain
 {
+    /// <summary>
+    /// Cell records persist apart from the sweep's header, in this many states ("sweep-cells-N", by a stable hash of
+    /// the cell id): a lease or an outcome rewrites the one shard that holds its cell (about cells / 64 records), not
+    /// every cell of the sweep, so a sweep's writes grow with its cells, not with their square.
+    /// </summary>
+    public const int CellShardCount = 64;
+
+    private readonly IPersistentState<SweepCellShard>[] shards = [.. Enumerable.Range(0, CellShardCount).Select(shard =>
+        stateFactory.Create<SweepCellShard>(grainContext, new CellShardState($"sweep-cells-{shard}", FarmSiloBuilderExtensions.StorageName)))];
+
+    /// <summary>Every cell record of every shard, by cell id (the same objects the shards persist).</summary>
+    private readonly Dictionary<string, CellRecord> cellRecords = new(StringComparer.Ordinal);
+
+    /// <summary>Shards and header changed since the last write began (see <see cref="Persist"/>).</summary>
+    private readonly HashSet<int> dirtyShards = [];
+    private bool headerDirty;
+
     private readonly Dictionary<string, CellSpec> cells = new(StringComparer.Ordinal);
     private string requiredDevice = SweepSpec.AnyDevice;
     private readonly List<string> order = [];
@@ -38,7 +57,6 @@ public sealed class SweepGrain(
     private string? outputRoot;
     private Task<SweepStatus>? starting;
     private IGrainTimer? leaseClock;
-    private bool dirty;
 
     /// <summary>Cells whose final outcome is a success / a failure: kept up to date on every change, never recounted.</summary>
     private int succeeded;
@@ -52,11 +70,27 @@ public sealed class SweepGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        LoadCellRecords();
+        (succeeded, failed) = Recount();
+        if (Record.Cells.Count > 0)
+        {
+            // Written by a Farm that kept cell records in the header: move them into their shards (shards first).
+            foreach (var (cellId, record) in Record.Cells)
+            {
+                shards[ShardOf(cellId)].State.Cells[cellId] = record;
+                cellRecords[cellId] = record;
+                dirtyShards.Add(ShardOf(cellId));
+            }
+
+            Record.Cells.Clear();
+            (succeeded, failed) = Recount();
+            await Persist(header: true);
+        }
+
         if (Record.State == SweepState.Running && Record.Request is { } request)
         {
             // Resuming after a restart: the same cells, from the categories recorded at the start.
             Plan(request, Record.Categories.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<string>)entry.Value));
-            (succeeded, failed) = Recount();
             foreach (var id in order.Where(id => !IsDone(id)))
             {
                 pending.AddLast(id);
@@ -123,7 +157,7 @@ public sealed class SweepGrain(
         Record.TotalCells = order.Count;
         Record.StartedUtc = DateTime.UtcNow;
         Record.State = SweepState.Running;
-        await Persist();
+        await Persist(header: true);
         foreach (var id in order)
         {
             pending.AddLast(id);
@@ -143,7 +177,7 @@ public sealed class SweepGrain(
         {
             Record.CancelRequested = true;
             pending.Clear();
-            await Persist();
+            await Persist(header: true);
             await CheckFinished();
         }
 
@@ -236,7 +270,7 @@ public sealed class SweepGrain(
             leases.Remove(cellId);
         }
 
-        if (IsDone(cellId) && CellRecordOf(cellId).Outcome!.Succeeded)
+        if (cellRecords.GetValueOrDefault(cellId)?.Outcome is { Succeeded: true })
         {
             await CheckFinished(); // a second report of a done cell (a duplicate run, a retried call) changes nothing
             return;
@@ -271,7 +305,7 @@ public sealed class SweepGrain(
         if (leases.TryGetValue(cellId, out var lease) && lease.LeaseId == leaseId)
         {
             leases.Remove(cellId);
-            var record = CellRecordOf(cellId);
+            var record = CellRecordOf(cellId); // written with the next write: a crash before it only overcounts
             record.Attempts = Math.Max(0, record.Attempts - 1);
             if (Record.State == SweepState.Running && !Record.CancelRequested && !pending.Contains(cellId))
             {
@@ -314,7 +348,7 @@ public sealed class SweepGrain(
 
     /// <summary>Counts recorded outcomes: once when a sweep resumes; the counters follow every change after that.</summary>
     private (int Succeeded, int Failed) Recount() =>
-        (Record.Cells.Values.Count(c => c.Outcome is { Succeeded: true }), Record.Cells.Values.Count(c => c.Outcome is { Succeeded: false }));
+        (cellRecords.Values.Count(c => c.Outcome is { Succeeded: true }), cellRecords.Values.Count(c => c.Outcome is { Succeeded: false }));
 
     /// <summary>Expired leases (no heartbeat: a lost worker or silo) and cells past their time limit cost an attempt.</summary>
     private async Task CheckLeases()
@@ -335,6 +369,7 @@ public sealed class SweepGrain(
             {
                 reason = $"lease expired: worker {lease.WorkerKey} sent no heartbeat for {Options.LeaseTimeout.TotalSeconds:F0} s";
                 Record.LeaseExpiries++;
+                headerDirty = true;
                 metrics.LeaseExpired();
             }
             else if (Options.CellTimeLimit is { } limit && now - lease.StartedUtc > limit + grace)
@@ -355,7 +390,7 @@ public sealed class SweepGrain(
             changed = true;
         }
 
-        if (changed || dirty)
+        if (changed || headerDirty || dirtyShards.Count > 0)
         {
             await Persist();
         }
@@ -375,7 +410,7 @@ public sealed class SweepGrain(
             : failed > 0 ? SweepState.CompletedWithFailures
             : SweepState.Completed;
         Record.FinishedUtc = DateTime.UtcNow;
-        await Persist();
+        await Persist(header: true);
         leaseClock?.Dispose();
         leaseClock = null;
         metrics.ForgetSweep(this.GetPrimaryKeyString());
@@ -383,29 +418,71 @@ public sealed class SweepGrain(
         logger.LogInformation("sweep {SweepId} {State}", this.GetPrimaryKeyString(), Record.State);
     }
 
-    /// <summary>One write at a time (the grain is reentrant); a failed write (Redis away) is retried by the lease clock.</summary>
-    private async Task Persist()
+    /// <summary>
+    /// Writes what changed: the dirty cell shards, then the header when <paramref name="header"/> or an earlier change
+    /// asked for it. Group commit: one write at a time (the grain is reentrant), and changes made while one is under
+    /// way share the next; a caller returns only after a write that began after its change has completed, so a lease
+    /// is handed out only once its attempt is stored. A failed write (Redis away) is retried by the next caller or the
+    /// lease clock.
+    /// </summary>
+    private async Task Persist(bool header = false)
     {
-        dirty = true;
+        headerDirty |= header;
         await writing.WaitAsync();
         try
         {
-            if (!dirty)
+            if (!headerDirty && dirtyShards.Count == 0)
             {
-                return;
+                return; // a write that began after this caller's change has completed
             }
 
-            dirty = false;
-            await stored.WriteStateAsync();
-        }
-        catch
-        {
-            dirty = true;
-            throw;
+            var writeHeader = headerDirty;
+            int[] written = [.. dirtyShards];
+            headerDirty = false;
+            dirtyShards.Clear();
+            try
+            {
+                // Shards before the header: the header never names a state (finished, migrated) its cells lack.
+                await Task.WhenAll(written.Select(shard => shards[shard].WriteStateAsync()));
+                if (writeHeader)
+                {
+                    await stored.WriteStateAsync();
+                }
+            }
+            catch
+            {
+                headerDirty |= writeHeader;
+                dirtyShards.UnionWith(written);
+                throw;
+            }
         }
         finally
         {
             writing.Release();
+        }
+    }
+
+    /// <summary>The shard of a cell: FNV-1a of its id (stable across processes, unlike string.GetHashCode).</summary>
+    internal static int ShardOf(string cellId)
+    {
+        var hash = 2166136261u;
+        foreach (var c in cellId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % CellShardCount);
+    }
+
+    private void LoadCellRecords()
+    {
+        cellRecords.Clear();
+        foreach (var shard in shards)
+        {
+            foreach (var (cellId, record) in shard.State.Cells)
+            {
+                cellRecords[cellId] = record;
+            }
         }
     }
 
@@ -445,15 +522,19 @@ public sealed class SweepGrain(
         && (request.Models is null || request.Models.Contains(cell.Model.Name, StringComparer.OrdinalIgnoreCase))
         && (request.DataRoots.Count == 0 || cell.DatasetPath is not { } path || request.DataRoots.Any(root => Paths.IsSameOrInside(path, root)));
 
-    private bool IsDone(string cellId) => Record.Cells.TryGetValue(cellId, out var record) && record.Outcome is not null;
+    private bool IsDone(string cellId) => cellRecords.TryGetValue(cellId, out var record) && record.Outcome is not null;
 
+    /// <summary>A cell's record, to change: its shard is written with the next <see cref="Persist"/>.</summary>
     private CellRecord CellRecordOf(string cellId)
     {
-        if (!Record.Cells.TryGetValue(cellId, out var record))
+        var shard = ShardOf(cellId);
+        if (!cellRecords.TryGetValue(cellId, out var record))
         {
-            Record.Cells[cellId] = record = new CellRecord();
+            cellRecords[cellId] = record = new CellRecord();
+            shards[shard].State.Cells[cellId] = record;
         }
 
+        dirtyShards.Add(shard);
         return record;
     }
 
@@ -580,12 +661,15 @@ public sealed class SweepGrain(
         Record.ResultsRoot,
         Record.StartedUtc,
         Record.FinishedUtc,
-        Record.Cells.Values.Where(c => c.Outcome is not null).Select(c => c.Outcome!).OrderBy(o => o.CellId, StringComparer.Ordinal).ToList(),
+        cellRecords.Values.Where(c => c.Outcome is not null).Select(c => c.Outcome!).OrderBy(o => o.CellId, StringComparer.Ordinal).ToList(),
         Record.Error,
         leases.ToDictionary(entry => entry.Key, entry => entry.Value.WorkerKey, StringComparer.Ordinal),
         leases.Where(entry => entry.Value.Progress is not null)
             .ToDictionary(entry => entry.Key, entry => entry.Value.Progress!, StringComparer.Ordinal));
 }
+
+/// <summary>Names one cell shard's persistent state (see <see cref="SweepGrain.CellShardCount"/>).</summary>
+internal sealed record CellShardState(string StateName, string StorageName) : IPersistentStateConfiguration;
 
 /// <summary>
 /// The cells waiting for a worker, in order, with an index by cell id: removing a cell that completed (or one a

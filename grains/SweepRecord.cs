@@ -5,7 +5,7 @@ namespace Farm.Grains;
 /// <summary>
 /// What a sweep persists: its request, the dataset categories it expanded against (so that the same cells are
 /// rebuilt after a restart without re-reading folders that may have changed), and each cell's attempts and final
-/// outcome. Leases are not persisted: after a restart, running workers re-adopt their cells through heartbeats, and
+/// outcome (in <see cref="SweepCellShard"/>s of their own, see SweepGrain.CellShardCount). Leases are not persisted: after a restart, running workers re-adopt their cells through heartbeats, and
 /// cells nobody claims run again (their result files are replaced atomically, never duplicated).
 /// </summary>
 [GenerateSerializer, Alias("Farm.SweepRecord")]
@@ -29,12 +29,22 @@ public sealed class SweepRecord
 
     [Id(8)] public Dictionary<string, List<string>> Categories { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Cells that were leased at least once, by cell id.</summary>
+    /// <summary>
+    /// Cell records as a Farm before cell shards stored them (cells leased at least once, by cell id); read once, moved
+    /// into their shards and emptied when such a sweep activates.
+    /// </summary>
     [Id(9)] public Dictionary<string, CellRecord> Cells { get; set; } = new(StringComparer.Ordinal);
 
     [Id(10)] public int TotalCells { get; set; }
 
     [Id(11)] public int LeaseExpiries { get; set; }
+}
+
+/// <summary>The records of the cells whose ids hash to one shard: what a lease or an outcome rewrites.</summary>
+[GenerateSerializer, Alias("Farm.SweepCellShard")]
+public sealed class SweepCellShard
+{
+    [Id(0)] public Dictionary<string, CellRecord> Cells { get; set; } = new(StringComparer.Ordinal);
 }
 
 [GenerateSerializer, Alias("Farm.CellRecord")]

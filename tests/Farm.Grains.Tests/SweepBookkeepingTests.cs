@@ -10,7 +10,7 @@ namespace Farm.Grains.Tests;
 /// <summary>
 /// The sweep's bookkeeping under load, driven by hand on a silo without worker slots whose grain storage records
 /// every write: concurrent leases share writes (group commit) yet each lease is handed out only after a completed
-/// write holds its attempt; the kept counts of succeeded and failed cells equal a recount of the recorded outcomes
+/// write holds its attempt, and a write touches only the shard of the cells that changed; the kept counts of succeeded and failed cells equal a recount of the recorded outcomes
 /// after a run that mixes successes, retries, a final failure and a late success replacing it.
 /// </summary>
 public sealed class SweepBookkeepingTests : IAsyncLifetime
@@ -37,14 +37,15 @@ public sealed class SweepBookkeepingTests : IAsyncLifetime
     [Fact]
     public async Task ConcurrentLeasesShareWritesAndEachIsHandedOutOnlyAfterAWriteHoldingItsAttempt()
     {
-        const int cells = 16;
+        // More cells than the sweep has shards, so that some share one; and every lease at once.
+        const int cells = SweepGrain.CellShardCount * 3;
         using var sweep = new TinySweep(name: "group-commit", seeds: cells);
         var sweepId = $"group-{Guid.NewGuid():N}";
         var grain = cluster.Client.GetGrain<ISweepGrain>(sweepId);
         await grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null));
         var writesBefore = RecordingStorage.Writes(sweepId).Count;
 
-        // Every lease at once: while one write is under way the others queue and share the next.
+        // While one write is under way the other leases queue and share the next.
         var leases = await Task.WhenAll(Enumerable.Range(0, cells).Select(async slot =>
         {
             var lease = await grain.TryLease(new LeaseRequest($"test/{slot}", []));
@@ -60,10 +61,12 @@ public sealed class SweepBookkeepingTests : IAsyncLifetime
             Assert.Contains(writes.Take(writesDone), attempts => attempts.GetValueOrDefault(lease.Assignment.CellId) >= 1);
         }
 
-        Assert.All(writes.Last().Values, attempts => Assert.Equal(1, attempts));
-        Assert.Equal(cells, writes.Last().Count);
+        // The last write of each shard holds each of its cells once leased, and together they hold every cell.
+        var lastOfEachShard = writes.Skip(writesBefore).Where(w => w.Count > 0).GroupBy(w => SweepGrain.ShardOf(w.Keys.First())).Select(g => g.Last()).ToList();
+        Assert.Equal(cells, lastOfEachShard.Sum(w => w.Count));
+        Assert.All(lastOfEachShard.SelectMany(w => w.Values), attempts => Assert.Equal(1, attempts));
         var leaseWrites = writes.Count - writesBefore;
-        Assert.True(leaseWrites < cells, $"{cells} concurrent leases took {leaseWrites} writes: none shared a write");
+        Assert.True(leaseWrites < cells, $"{cells} concurrent leases took {leaseWrites} shard writes: none shared a write");
         await grain.Cancel();
     }
 
@@ -142,8 +145,8 @@ public sealed class SweepBookkeepingTests : IAsyncLifetime
 
         public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
-            var held = grainState.State is SweepRecord record
-                ? record.Cells.ToDictionary(entry => entry.Key, entry => entry.Value.Attempts, StringComparer.Ordinal)
+            var held = grainState.State is SweepCellShard shard
+                ? shard.Cells.ToDictionary(entry => entry.Key, entry => entry.Value.Attempts, StringComparer.Ordinal)
                 : null;
             await inner.WriteStateAsync(stateName, grainId, grainState);
             await Task.Delay(20);
