@@ -94,7 +94,7 @@ internal sealed class OrchestrationCluster : IAsyncDisposable
                 cluster.silos.Add(host);
             }
 
-            await cluster.WaitForWorkers();
+            await cluster.WaitForSilos();
             return cluster;
         }
         catch
@@ -104,18 +104,25 @@ internal sealed class OrchestrationCluster : IAsyncDisposable
         }
     }
 
-    private async Task WaitForWorkers()
+    /// <summary>
+    /// Waits until every silo is an active member. (Not the worker registry: in a cluster still forming, its grain
+    /// may be activated twice and forget a silo's slots, while the slots themselves already pull work.)
+    /// </summary>
+    private async Task WaitForSilos()
     {
         var clock = Stopwatch.StartNew();
-        while ((await Client.GetGrain<IWorkerRegistryGrain>(WorkerRegistryGrain.DefaultKey).GetActiveWorkers()).Count < Slots)
+        var management = Client.GetGrain<IManagementGrain>(0);
+        while ((await management.GetHosts(onlyActive: true)).Count < silos.Count)
         {
-            if (clock.Elapsed > TimeSpan.FromSeconds(180))
+            if (clock.Elapsed > TimeSpan.FromSeconds(120))
             {
-                throw new TimeoutException($"fewer than {Slots} worker slots registered within 180 s");
+                throw new TimeoutException($"fewer than {silos.Count} silos active within 120 s");
             }
 
             await Task.Delay(100);
         }
+
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the last silo's slots start right after it turns active
     }
 
     /// <summary>

@@ -109,6 +109,37 @@ public sealed class SweepBookkeepingTests : IAsyncLifetime
         Assert.Equal((3, 1), (listed.CompletedCells, listed.FailedCells));
     }
 
+    [Fact]
+    public async Task ASweepStoredWithCellRecordsInItsHeaderMovesThemIntoShardsAndReportsThem()
+    {
+        // A finished sweep as an earlier Farm stored it: every cell record in the header.
+        var sweepId = $"legacy-{Guid.NewGuid():N}";
+        var legacy = new SweepRecord { Name = "legacy", State = SweepState.CompletedWithFailures, TotalCells = 3 };
+        legacy.Cells["a"] = new CellRecord { Attempts = 1, Outcome = new CellOutcome("a", true, null, "a.parquet", 3, 0.1, "w/0", 1) };
+        legacy.Cells["b"] = new CellRecord { Attempts = 2, Outcome = new CellOutcome("b", false, "broken", "b.parquet", 0, 0.1, "w/0", 2) };
+        legacy.Cells["c"] = new CellRecord { Attempts = 1, Outcome = new CellOutcome("c", true, null, "c.parquet", 3, 0.1, "w/0", 1) };
+        var storage = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(FarmSiloBuilderExtensions.StorageName);
+        var grainId = GrainId.Create("sweep", sweepId);
+        await storage.WriteStateAsync("sweep", grainId, new GrainState<SweepRecord>(legacy));
+
+        var status = await cluster.Client.GetGrain<ISweepGrain>(sweepId).GetStatus();
+
+        Assert.Equal((2, 1), (status.CompletedCells, status.FailedCells));
+        Assert.Equal(["a", "b", "c"], status.Outcomes.Select(o => o.CellId));
+        var header = new GrainState<SweepRecord>();
+        await storage.ReadStateAsync("sweep", grainId, header);
+        Assert.Empty(header.State!.Cells);
+        var moved = new Dictionary<string, int>();
+        foreach (var cellId in new[] { "a", "b", "c" })
+        {
+            var shard = new GrainState<SweepCellShard>();
+            await storage.ReadStateAsync($"sweep-cells-{SweepGrain.ShardOf(cellId)}", grainId, shard);
+            moved[cellId] = shard.State!.Cells[cellId].Attempts;
+        }
+
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 1, ["b"] = 2, ["c"] = 1 }, moved);
+    }
+
     private static async Task<SweepStatus> AssertCountsMatchOutcomes(ISweepGrain grain, int succeeded, int failed)
     {
         var status = await grain.GetStatus();
