@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Farm.GrainInterfaces;
 
 /// <summary>
@@ -11,6 +13,14 @@ public interface IGpuWorkerGrain : IGrainWithStringKey
     /// <summary>Starts pulling work (idempotent). The silo calls it for each of its slots at start-up.</summary>
     [Alias("Start")]
     Task Start();
+
+    /// <summary>
+    /// Asks an idle slot for an immediate pull (a new sweep has cells) instead of waiting for its next poll; a busy slot
+    /// ignores it. One-way: the sweep does not wait for the slots.
+    /// </summary>
+    [Alias("Wake")]
+    [OneWay]
+    Task Wake();
 
     /// <summary>Runs one cell's engine work on this slot, one at a time.</summary>
     /// <remarks>A cell may train for hours; Orleans' default 30-second response timeout would abandon it.</remarks>

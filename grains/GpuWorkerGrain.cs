@@ -92,6 +92,13 @@ public sealed class GpuWorkerGrain(ILogger<GpuWorkerGrain> logger, IOptions<Farm
     }
 
     /// <summary>Runs cells while there are any for this slot; the poll timer calls again when idle.</summary>
+    public Task Wake()
+    {
+        // Not awaited: the pull runs as long as the slot finds cells; PullAsync ignores a wake while it is pulling.
+        _ = PullAsync();
+        return Task.CompletedTask;
+    }
+
     private async Task PullAsync()
     {
         if (pulling)

@@ -165,8 +165,29 @@ public sealed class SweepGrain(
 
         await Directory().Record(Listing());
         StartLeaseClock();
+        await WakeIdleWorkers();
         await CheckFinished();
         return Status();
+    }
+
+    /// <summary>
+    /// Tells every active worker slot that this sweep has cells, so idle slots start now rather than at their next poll
+    /// (Farm:PollInterval). Best effort: a slot that misses the call still finds the sweep when it polls.
+    /// </summary>
+    private async Task WakeIdleWorkers()
+    {
+        try
+        {
+            foreach (var worker in await GrainFactory.GetGrain<IWorkerRegistryGrain>(WorkerRegistryGrain.DefaultKey).GetActiveWorkers())
+            {
+                _ = GrainFactory.GetGrain<IGpuWorkerGrain>(worker).Wake();
+            }
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            logger.LogInformation("sweep {SweepId}: could not wake the worker slots ({Error}); they find it when they poll",
+                this.GetPrimaryKeyString(), error.Message);
+        }
     }
 
     public Task<SweepStatus> GetStatus() => Task.FromResult(Status());
