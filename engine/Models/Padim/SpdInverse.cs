@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -13,6 +14,7 @@ namespace Farm.Engine.Models.Padim;
 /// Cholesky needs no pivoting on SPD matrices and is backward stable; PaDiM's covariances are SPD by construction
 /// (scatter + eps·I). Returns false, leaving the target partly written, when a matrix is not positive definite
 /// (e.g. eps = 0 with fewer images than channels), so that the caller can fall back to a general inverse.
+/// The loops are compiled optimised at once (a fit runs them once per process; tier-0 code would be several times slower).
 /// </summary>
 internal static class SpdInverse
 {
@@ -48,6 +50,7 @@ internal static class SpdInverse
         return ok;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Invert<T>(Tensor input, Tensor output)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -85,6 +88,7 @@ internal static class SpdInverse
         ((int)((long)count * worker / workers), (int)((long)count * (worker + 1) / workers));
 
     /// <summary>Lower factor L (row-major, upper part zero) of A = L·Lᵀ; false when A is not positive definite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Cholesky<T>(ReadOnlySpan<T> a, Span<T> l, int n)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -110,6 +114,7 @@ internal static class SpdInverse
     }
 
     /// <summary>W = L⁻¹ (lower), row by row: W[i, ..i) = −(Σₖ L[i,k]·W[k, ..k]) / L[i,i], W[i,i] = 1 / L[i,i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InvertLower<T>(ReadOnlySpan<T> l, Span<T> w, int n)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -134,6 +139,7 @@ internal static class SpdInverse
     }
 
     /// <summary>A⁻¹ = Wᵀ·W for lower W: row i of the result gathers W[k, i]·W[k, ..k] over k ≥ i (zeros above W's diagonal).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GramOfColumns<T>(ReadOnlySpan<T> w, Span<T> result, int n)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -148,6 +154,7 @@ internal static class SpdInverse
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T Dot<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -171,6 +178,7 @@ internal static class SpdInverse
     }
 
     /// <summary>y += alpha·x (x no longer than y).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Axpy<T>(T alpha, ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
