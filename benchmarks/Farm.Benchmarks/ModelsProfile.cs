@@ -1,4 +1,5 @@
 using System.Globalization;
+using Farm.Engine.Backbones;
 using Farm.Engine.Models;
 using Farm.Engine.Models.Padim;
 using Farm.Engine.Models.PatchCore;
@@ -53,18 +54,26 @@ internal static class ModelsProfile
         {
             using var detector = ModelRegistry.Create(model, new ModelOptions(size, 0, backbone, Options: settings));
             var clock = new PhaseClock();
-            var net = detector switch
+            FeatureBackbone net;
+            switch (detector)
             {
-                PadimDetector padim => (padim.Phases = clock) is not null ? padim.Model.Backbone : null,
-                PatchCoreDetector patchCore => (patchCore.Phases = clock) is not null ? patchCore.Model.Backbone : null,
-                _ => throw new InvalidOperationException($"no phases known for {model}"),
-            };
+                case PadimDetector padim:
+                    padim.Phases = clock;
+                    net = padim.Model.Backbone;
+                    break;
+                case PatchCoreDetector patchCore:
+                    patchCore.Phases = clock;
+                    net = patchCore.Model.Backbone;
+                    break;
+                default:
+                    throw new InvalidOperationException($"no phases known for {model}");
+            }
 
             if (rep == 0)
             {
                 // Warm-up, as the models benchmark does: libtorch's first convolutions pick kernels and allocate.
                 using var noGrad = no_grad();
-                foreach (var tap in net!.Features(testImages[..1], [1, 2, 3]))
+                foreach (var tap in net.Features(testImages[..1], [1, 2, 3]))
                 {
                     tap.Dispose();
                 }
