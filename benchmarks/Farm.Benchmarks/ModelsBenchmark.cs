@@ -22,10 +22,24 @@ internal static class ModelsBenchmark
     public const string ChildCommand = "models-run";
 
     public const string Usage =
-        "usage: Farm.Benchmarks models [--size 256] [--train 16] [--test 16] [--batch 8] [--models padim,patchcore]\n"
+        "usage: Farm.Benchmarks models [--size 256] [--train 16] [--test 16] [--batch 8] [--models padim,padim-float32,patchcore]\n"
         + "                             [--backbones resnet18,wide_resnet50_2] [--runs 3] [--no-python] [--python /usr/bin/python3]";
 
     private const int Seed = 0;
+
+    /// <summary>
+    /// Benchmark names for a model with settings: "padim-float32" is PaDiM with anomalib's float32 statistics
+    /// (accumulator and inverse), the like-for-like counterpart of the float32 reference; "padim" is Farm's default.
+    /// </summary>
+    private static readonly Dictionary<string, (string Model, string Settings)> Variants = new()
+    {
+        ["padim-float32"] = ("padim", "accumulator=float32,inverse=float32"),
+    };
+
+    private static (string Model, string Settings) Resolve(string name) =>
+        Variants.TryGetValue(name, out var variant) ? variant : (name, "");
+
+    private static bool IsKnown(string name) => Variants.ContainsKey(name) || ModelRegistry.Contains(name);
 
     public static int Run(string[] args)
     {
@@ -61,9 +75,10 @@ internal static class ModelsBenchmark
                     SafeTensors.Save(weights, model.state_dict());
                 }
 
-                foreach (var model in options.Models)
+                foreach (var name in options.Models)
                 {
-                    var extra = Path.Combine(folder, $"{model}-{backbone}.safetensors");
+                    var (model, settings) = Resolve(name);
+                    var extra = Path.Combine(folder, $"{name}-{backbone}.safetensors");
                     WriteSharedChoices(model, backbone, options, extra);
                     var childArgs = new[] { model, backbone, weights, data, extra, Num(options.Batch) };
                     var (self, prefix) = SelfCommand();
@@ -73,14 +88,14 @@ internal static class ModelsBenchmark
                     // Alternating runs, best of N per side: on a shared machine the fastest run is the least disturbed.
                     for (var run = 0; run < options.Runs; run++)
                     {
-                        farm = Best(farm, Measure(self, [.. prefix, ChildCommand, .. childArgs], threads));
+                        farm = Best(farm, Measure(self, [.. prefix, ChildCommand, .. childArgs, settings], threads));
                         if (options.Python is not null)
                         {
                             torch = Best(torch, Measure(options.Python, [script, .. childArgs, Num(threads)], threads));
                         }
                     }
 
-                    var row = Row(model, backbone, options.Train + options.Test, farm!, torch);
+                    var row = Row(name, backbone, options.Train + options.Test, farm!, torch);
                     Console.WriteLine(row);
                     rows.Add(row);
                 }
@@ -115,17 +130,20 @@ internal static class ModelsBenchmark
     /// <summary>The measured child: builds the detector, warms the backbone up on one image, then times Fit and Predict.</summary>
     public static int RunOne(string[] args)
     {
-        if (args.Length != 6)
+        if (args.Length is not (6 or 7))
         {
-            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE WEIGHTS DATA EXTRA BATCH");
+            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE WEIGHTS DATA EXTRA BATCH [KEY=VALUE,...]");
             return 2;
         }
 
         var (model, backbone, weights, dataPath, batch) = (args[0], args[1], args[2], args[3], int.Parse(args[5], CultureInfo.InvariantCulture));
+        var settings = (args.Length == 7 ? args[6] : "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair[1]);
         var data = SafeTensors.Load(dataPath);
         var (train, test) = (data["train"], data["test"]);
         var size = (int)train.shape[^1];
-        using var detector = ModelRegistry.Create(model, new ModelOptions(size, Seed, backbone, weights));
+        using var detector = ModelRegistry.Create(model, new ModelOptions(size, Seed, backbone, weights, Options: settings));
         var net = detector switch
         {
             PadimDetector padim => padim.Model.Backbone,
@@ -292,7 +310,7 @@ internal static class ModelsBenchmark
 
     private static BenchmarkOptions? ParseOptions(string[] args)
     {
-        var options = new BenchmarkOptions(256, 16, 16, 8, ["padim", "patchcore"], ["resnet18", "wide_resnet50_2"], 3, "/usr/bin/python3");
+        var options = new BenchmarkOptions(256, 16, 16, 8, ["padim", "padim-float32", "patchcore"], ["resnet18", "wide_resnet50_2"], 3, "/usr/bin/python3");
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -316,7 +334,7 @@ internal static class ModelsBenchmark
                 case "--runs" when int.TryParse(value, out var runs) && runs >= 1:
                     options = options with { Runs = runs };
                     break;
-                case "--models" when value is not null && value.Split(',').All(ModelRegistry.Contains):
+                case "--models" when value is not null && value.Split(',').All(IsKnown):
                     options = options with { Models = value.Split(',') };
                     break;
                 case "--backbones" when value is not null && value.Split(',').All(BackboneRegistry.Contains):

@@ -6,8 +6,8 @@ namespace Farm.Engine.Models.Padim;
 /// Streams per-position Gaussian statistics over batches of embeddings [B, C, P] without keeping the embeddings.
 /// Numerics: sums of x − r and of (x − r)(x − r)ᵀ are accumulated in <c>dtype</c> (float64 by default), where the
 /// shift r is the first batch's per-position mean, so that E[xxᵀ] − mmᵀ-style cancellation never meets large raw
-/// moments; the covariance is finished and inverted in float64 and stored in float32. Memory: P·C²·(8 or 4) bytes
-/// for the products plus a bounded per-chunk temporary.
+/// moments. The mean is finished in float64; the covariance is finished and inverted in the inverse dtype (float64 by
+/// default; float32 as anomalib); both are stored in float32. Memory: P·C²·(8 or 4) bytes for the products plus a bounded per-chunk temporary.
 /// </summary>
 internal sealed class GaussianAccumulator : IDisposable
 {
@@ -60,27 +60,42 @@ internal sealed class GaussianAccumulator : IDisposable
     }
 
     /// <summary>
-    /// Writes the mean [C, P] and the inverse of (unbiased covariance + eps·I) [P, C, C] into the targets.
+    /// Writes the mean [C, P] and the inverse of (unbiased covariance + eps·I) [P, C, C] into the targets; the
+    /// covariance is finished and inverted in <paramref name="inverseType"/> (float64 or float32).
     /// </summary>
-    public void FinishInto(Tensor meanTarget, Tensor inverseCovarianceTarget, double eps)
+    public void FinishInto(Tensor meanTarget, Tensor inverseCovarianceTarget, double eps, ScalarType inverseType = ScalarType.Float64)
     {
         if (Count < 2 || shift is null)
         {
             throw new FarmException($"PaDiM needs at least 2 training images to estimate covariances, got {Count}");
         }
 
+        if (inverseType is not (ScalarType.Float64 or ScalarType.Float32))
+        {
+            throw new ArgumentOutOfRangeException(nameof(inverseType), inverseType, "the inverse is float64 or float32");
+        }
+
         var n = (double)Count;
-        using var identity = eye(channels, channels, ScalarType.Float64, sum.device);
+        using var identity = eye(channels, channels, inverseType, sum.device);
         for (var start = 0; start < positions; start += ChunkPositions)
         {
             using var scope = NewDisposeScope();
             var length = Math.Min(ChunkPositions, positions - start);
             var offset = sum.narrow(0, start, length).to_type(ScalarType.Float64) / n; // mean − shift, [L, C]
             var chunkMean = shift.narrow(0, start, length).to_type(ScalarType.Float64) + offset;
-            var scatter = sumOfProducts.narrow(0, start, length).to_type(ScalarType.Float64)
-                          - (n * offset.unsqueeze(2) * offset.unsqueeze(1));
-            var covariance = (scatter / (n - 1)) + (eps * identity);
-            inverseCovarianceTarget.narrow(0, start, length).copy_(linalg.inv(covariance));
+            var covarianceOffset = offset.to_type(inverseType);
+            // (Σ − n·o·oᵀ) / (n − 1) + eps·I, in place on one copy of the chunk's products.
+            var covariance = sumOfProducts.narrow(0, start, length).to_type(inverseType, copy: true)
+                .add_(covarianceOffset.unsqueeze(2) * covarianceOffset.unsqueeze(1), alpha: -n)
+                .div_(n - 1).add_(identity, alpha: eps);
+            var target = inverseCovarianceTarget.narrow(0, start, length);
+            // SpdInverse where it was measured faster than libtorch's LAPACK (CPU, C ≤ 256); linalg.inv otherwise,
+            // and for a covariance that is not numerically positive definite (e.g. eps = 0 and few images).
+            if (covariance.device_type != TorchSharp.DeviceType.CPU || channels > SpdInverse.MaxChannels
+                || !SpdInverse.TryInvertInto(covariance, target))
+            {
+                target.copy_(linalg.inv(covariance));
+            }
             meanTarget.narrow(1, start, length).copy_(chunkMean.t());
         }
     }

@@ -12,7 +12,11 @@ namespace Farm.Engine.Models.Padim;
 /// size; default 100 for resnet18, 550 for wide_resnet50_2, else all; capped at the layers' channels),
 /// <c>covariance_eps</c> (default 0.01), <c>accumulator</c> (auto, float64 or float32: the dtype of the streamed
 /// sums; auto picks float64 unless its P·C² products would exceed <see cref="AutoFloat64LimitBytes"/>, e.g.
-/// wide_resnet50_2 with 550 channels at 256 px, where float32 halves the fit's extra memory).
+/// wide_resnet50_2 with 550 channels at 256 px, where float32 halves the fit's extra memory), <c>inverse</c> (float64
+/// or float32: the dtype the covariances are finished and inverted in; default float64, whose maps match a float64
+/// reference to 1e-4; float32 is anomalib's arithmetic, faster (with float32 sums, ResNet-18 at 256 px fits in about
+/// half the time) and within 1e-4 of the float64 reference in the parity tests too). <c>accumulator: float32</c> with
+/// <c>inverse: float32</c> is the float32 PaDiM of anomalib.
 /// </summary>
 public sealed class PadimDetector : IAnomalyDetector
 {
@@ -23,10 +27,11 @@ public sealed class PadimDetector : IAnomalyDetector
     /// <summary>Largest float64 product accumulator "auto" allows (4 GiB).</summary>
     public const long AutoFloat64LimitBytes = 4L << 30;
 
-    public static IReadOnlyList<string> SettingKeys { get; } = ["layers", "n_features", "covariance_eps", "accumulator"];
+    public static IReadOnlyList<string> SettingKeys { get; } = ["layers", "n_features", "covariance_eps", "accumulator", "inverse"];
 
     private readonly double covarianceEps;
     private readonly string accumulator;
+    private readonly string inverse;
     private readonly Device device;
 
     public PadimDetector(ModelOptions options)
@@ -40,6 +45,7 @@ public sealed class PadimDetector : IAnomalyDetector
 
         covarianceEps = reader.Double("covariance_eps", 0.01, 0, 1e6);
         accumulator = reader.Choice("accumulator", "auto", ["auto", "float64", "float32"]);
+        inverse = reader.Choice("inverse", "float64", ["float64", "float32"]);
 
         var backbone = BackboneRegistry.Create(options.Backbone, options.Seed);
         try
@@ -70,6 +76,9 @@ public sealed class PadimDetector : IAnomalyDetector
 
     /// <summary>The dtype the fit accumulates in (see the class summary).</summary>
     public ScalarType AccumulatorType => AccumulatorFor(accumulator, Model.Positions, Model.Channels);
+
+    /// <summary>The dtype the covariances are finished and inverted in (the <c>inverse</c> setting).</summary>
+    public ScalarType InverseType => inverse == "float32" ? ScalarType.Float32 : ScalarType.Float64;
 
     /// <summary>Resolves the <c>accumulator</c> setting; depends only on the configuration, never on the machine.</summary>
     public static ScalarType AccumulatorFor(string setting, int positions, int channels) => setting switch
@@ -115,15 +124,19 @@ public sealed class PadimDetector : IAnomalyDetector
 
         using var noGrad = no_grad();
         using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, AccumulatorType, device);
+        Phases?.Restart();
         foreach (var batch in normalBatches)
         {
             DetectorBatches.RequireImageBatch(batch, ImageSize);
             using var scope = NewDisposeScope();
             var embedding = Model.Embed(DetectorBatches.OnDevice(batch, device));
+            Phases?.Lap("fit: backbone + embedding");
             accumulator.Add(embedding.reshape(embedding.shape[0], Model.Channels, Model.Positions));
+            Phases?.Lap("fit: accumulate sums");
         }
 
-        accumulator.FinishInto(Model.Mean, Model.InverseCovariance, covarianceEps);
+        accumulator.FinishInto(Model.Mean, Model.InverseCovariance, covarianceEps, InverseType);
+        Phases?.Lap("fit: covariance + inverse");
         Model.MarkFitted();
     }
 
@@ -131,11 +144,23 @@ public sealed class PadimDetector : IAnomalyDetector
     {
         DetectorBatches.RequireImageBatch(batch, ImageSize);
         using var noGrad = no_grad();
+        Model.RequireFitted();
         using var scope = NewDisposeScope();
-        var maps = Model.forward(DetectorBatches.OnDevice(batch, device));
+        Phases?.Restart();
+        var embedding = Model.Embed(DetectorBatches.OnDevice(batch, device));
+        Phases?.Lap("predict: backbone + embedding");
+        var distances = Model.Mahalanobis(embedding);
+        Phases?.Lap("predict: Mahalanobis");
+        var maps = Model.UpsampleAndBlur(distances);
+        Phases?.Lap("predict: upsample + blur");
         // PaDiM's image score is the maximum of its blurred map.
-        return DetectorBatches.ToScoredBatch(maps, maps.reshape(maps.shape[0], -1).amax([1]), ImageSize);
+        var scored = DetectorBatches.ToScoredBatch(maps, maps.reshape(maps.shape[0], -1).amax([1]), ImageSize);
+        Phases?.Lap("predict: scores + copy-out");
+        return scored;
     }
+
+    /// <summary>Set by the models benchmark's profile to time the phases; null otherwise.</summary>
+    internal PhaseClock? Phases { get; set; }
 
     public void Dispose() => Model.Dispose();
 

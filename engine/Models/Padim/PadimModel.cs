@@ -112,6 +112,14 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
     /// <summary>Marks the buffers as written by a fitting routine that filled them in place.</summary>
     internal void MarkFitted() => IsFitted = true;
 
+    internal void RequireFitted()
+    {
+        if (!IsFitted)
+        {
+            throw new InvalidOperationException("PaDiM is not fitted");
+        }
+    }
+
     /// <summary>The PaDiM embedding [B, C, h, w] of a preprocessed batch [B, 3, S, S].</summary>
     public Tensor Embed(Tensor batch)
     {
@@ -138,13 +146,16 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
     /// <summary>Mahalanobis distances [B, 1, h, w] on the layer1 grid: sqrt(max(0, δᵀ Σ⁻¹ δ)).</summary>
     public Tensor DistanceMap(Tensor batch)
     {
-        if (!IsFitted)
-        {
-            throw new InvalidOperationException("PaDiM is not fitted");
-        }
-
+        RequireFitted();
         using var scope = NewDisposeScope();
-        var embedding = Embed(batch);
+        return Mahalanobis(Embed(batch)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Mahalanobis distances [B, 1, h, w] of an embedding [B, C, h, w] (see <see cref="DistanceMap"/>).</summary>
+    internal Tensor Mahalanobis(Tensor embedding)
+    {
+        RequireFitted();
+        using var scope = NewDisposeScope();
         var (count, height, width) = (embedding.shape[0], embedding.shape[2], embedding.shape[3]);
         // [B, C, P] → [P, C, B] so that one batched matmul applies each position's Σ⁻¹ to all images.
         var delta = embedding.reshape(count, Channels, Positions).permute(2, 1, 0) - mean.t().unsqueeze(2);
@@ -156,7 +167,13 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor batch)
     {
         using var scope = NewDisposeScope();
-        var distances = DistanceMap(batch);
+        return UpsampleAndBlur(DistanceMap(batch)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Distance maps [B, 1, h, w] bilinearly resized to S × S and blurred: the anomaly maps.</summary>
+    internal Tensor UpsampleAndBlur(Tensor distances)
+    {
+        using var scope = NewDisposeScope();
         var upsampled = nn.functional.interpolate(
             distances, [ImageSize, ImageSize], mode: InterpolationMode.Bilinear, align_corners: false);
         return blur.forward(upsampled).MoveToOuterDisposeScope();

@@ -115,15 +115,18 @@ public sealed class PatchCoreDetector : IAnomalyDetector
         var projection = ProjectionDim > 0 && CoresetRatio < 1.0 ? CoresetProjection(Model.Channels, ProjectionDim, seed).to(device) : null;
         var features = new List<Tensor>();
         var projected = new List<Tensor>();
+        Phases?.Restart();
         foreach (var batch in normalBatches)
         {
             DetectorBatches.RequireImageBatch(batch, ImageSize);
             using var batchScope = NewDisposeScope();
             var patches = Model.PatchFeatures(DetectorBatches.OnDevice(batch, device));
             features.Add(patches.MoveToOuterDisposeScope());
+            Phases?.Lap("fit: backbone + patch features");
             if (projection is not null)
             {
                 projected.Add(patches.matmul(projection).MoveToOuterDisposeScope());
+                Phases?.Lap("fit: random projection");
             }
         }
 
@@ -144,8 +147,11 @@ public sealed class PatchCoreDetector : IAnomalyDetector
         {
             var points = projection is not null ? cat(projected, 0) : cat(features, 0);
             indices = KCenterGreedy.Select(points, checked((int)size), FirstCentre(total, seed));
+            Phases?.Lap("fit: coreset selection");
             Model.SetMemoryBank(GatherRows(features, indices));
         }
+
+        Phases?.Lap("fit: memory bank");
 
         CoresetIndices = indices;
         TrainingPatches = total;
@@ -156,8 +162,18 @@ public sealed class PatchCoreDetector : IAnomalyDetector
         DetectorBatches.RequireImageBatch(batch, ImageSize);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        Phases?.Restart();
         var (maps, imageScores) = Model.forward(DetectorBatches.OnDevice(batch, device));
-        return DetectorBatches.ToScoredBatch(maps, imageScores, ImageSize);
+        var scored = DetectorBatches.ToScoredBatch(maps, imageScores, ImageSize);
+        Phases?.Lap("predict: copy-out");
+        return scored;
+    }
+
+    /// <summary>Set by the models benchmark's profile to time the phases (the model's too); null otherwise.</summary>
+    internal PhaseClock? Phases
+    {
+        get => Model.Phases;
+        set => Model.Phases = value;
     }
 
     public void Dispose() => Model.Dispose();

@@ -120,10 +120,13 @@ public sealed class PatchCoreModel : nn.Module<Tensor, (Tensor Maps, Tensor Scor
         using var scope = NewDisposeScope();
         var count = batch.shape[0];
         var features = PatchFeatures(batch);
+        Phases?.Lap("predict: backbone + patch features");
         var (distances, nearest) = NearestNeighbourSearch.Search(features, memory_bank, 1, SearchBudgetBytes);
+        Phases?.Lap("predict: nearest-neighbour search");
         var patchScores = distances.view(count, PatchesPerImage);
         var (best, bestPatch) = patchScores.max(1);
         var imageScores = NumNeighbors == 1 ? best : Reweight(features, nearest.view(count, PatchesPerImage), best, bestPatch);
+        Phases?.Lap("predict: image-score reweighting");
         return (patchScores.view(count, 1, FeatureSize, FeatureSize).MoveToOuterDisposeScope(), imageScores.MoveToOuterDisposeScope());
     }
 
@@ -134,8 +137,13 @@ public sealed class PatchCoreModel : nn.Module<Tensor, (Tensor Maps, Tensor Scor
         var (patchScores, imageScores) = Score(batch);
         var upsampled = nn.functional.interpolate(
             patchScores, [ImageSize, ImageSize], mode: InterpolationMode.Bilinear, align_corners: false);
-        return (blur.forward(upsampled).MoveToOuterDisposeScope(), imageScores.MoveToOuterDisposeScope());
+        var maps = blur.forward(upsampled);
+        Phases?.Lap("predict: upsample + blur");
+        return (maps.MoveToOuterDisposeScope(), imageScores.MoveToOuterDisposeScope());
     }
+
+    /// <summary>Set by the models benchmark's profile (through the detector); null otherwise.</summary>
+    internal PhaseClock? Phases { get; set; }
 
     /// <summary>
     /// The paper's image score: with s* the largest patch score, m* that patch's nearest bank feature and N_k(m*) the

@@ -41,6 +41,7 @@ public class PadimDetectorTests
     [InlineData("n_features", "many")]
     [InlineData("covariance_eps", "-1")]
     [InlineData("accumulator", "float16")]
+    [InlineData("inverse", "float16")]
     [InlineData("n_feature", "10")]
     public void BadSettingsNameTheField(string key, string value)
     {
@@ -104,6 +105,29 @@ public class PadimDetectorTests
         {
             Assert.True(Math.Abs(a[i] - b[i]) <= 1e-3 * a[i], $"image {i}: float64 {a[i]} vs float32 {b[i]}");
         }
+    }
+
+    [Fact]
+    public void Float32InverseStaysCloseToFloat64AndIsNotTheDefault()
+    {
+        using var train = TensorTestSupport.Randn(6, 12, 3, 32, 32);
+        using var test = TensorTestSupport.Randn(7, 2, 3, 32, 32);
+        using var wide = new PadimDetector(Options(settings: ("n_features", "60")));
+        using var narrow = new PadimDetector(Options(settings: [("n_features", "60"), ("accumulator", "float32"), ("inverse", "float32")]));
+        Assert.Equal(ScalarType.Float64, wide.InverseType);
+        Assert.Equal(ScalarType.Float32, narrow.InverseType);
+        wide.Fit([train[..5], train[5..]]);
+        narrow.Fit([train[..5], train[5..]]);
+        var a = wide.Predict(test);
+        var b = narrow.Predict(test);
+        for (var i = 0; i < a.ImageScores.Length; i++)
+        {
+            Assert.True(Math.Abs(a.ImageScores[i] - b.ImageScores[i]) <= 1e-3 * a.ImageScores[i],
+                $"image {i}: float64 {a.ImageScores[i]} vs float32 {b.ImageScores[i]}");
+        }
+
+        // Different arithmetic, not the same code path twice: the maps differ in the last digits.
+        Assert.False(a.Maps.Zip(b.Maps).All(pair => pair.First.SequenceEqual(pair.Second)), "float32 statistics gave bit-identical maps");
     }
 
     [Fact]
