@@ -26,7 +26,7 @@ internal static class MetricsBenchmark
         }
 
         Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs (nproc), {CpuModel()}, .NET {Environment.Version}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs (nproc), {BenchmarkHost.CpuModel()}, .NET {Environment.Version}");
         Console.WriteLine(
             $"command: Farm.Benchmarks metrics --maps {string.Join(',', options.MapCounts)} --size {options.Size} " +
             $"--runs {options.Runs} --python-runs {options.PythonRuns}{(options.WithPython ? "" : " --no-python")}");
@@ -163,15 +163,6 @@ internal static class MetricsBenchmark
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode})");
-    }
-
-    private static string CpuModel()
-    {
-        const string cpuInfo = "/proc/cpuinfo";
-        var line = File.Exists(cpuInfo)
-            ? File.ReadLines(cpuInfo).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))
-            : null;
-        return line is null ? "unknown CPU" : line[(line.IndexOf(':') + 1)..].Trim();
     }
 
     private static Options? Parse(string[] args)

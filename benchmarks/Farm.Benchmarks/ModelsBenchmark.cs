@@ -57,15 +57,15 @@ internal static class ModelsBenchmark
         try
         {
             var data = Path.Combine(folder, "data.safetensors");
-            using (var train = Randn(1, options.Train, 3, options.Size, options.Size))
-            using (var test = Randn(2, options.Test, 3, options.Size, options.Size))
+            using (var train = BenchmarkHost.Randn(1, options.Train, 3, options.Size, options.Size))
+            using (var test = BenchmarkHost.Randn(2, options.Test, 3, options.Size, options.Size))
             {
                 SafeTensors.Save(data, new Dictionary<string, Tensor> { ["train"] = train, ["test"] = test });
             }
 
             Console.WriteLine($"# Models (fit + predict): {options.Train} training and {options.Test} test images, "
                               + $"{options.Size}×{options.Size}, batch {options.Batch}, best of {options.Runs}, {threads} torch threads, "
-                              + $"{Environment.ProcessorCount} logical CPUs ({CpuModel()})");
+                              + $"{Environment.ProcessorCount} logical CPUs ({BenchmarkHost.CpuModel()})");
             var rows = new List<string>();
             foreach (var backbone in options.Backbones)
             {
@@ -80,8 +80,8 @@ internal static class ModelsBenchmark
                     var (model, settings) = Resolve(name);
                     var extra = Path.Combine(folder, $"{name}-{backbone}.safetensors");
                     WriteSharedChoices(model, backbone, options, extra);
-                    var childArgs = new[] { model, backbone, weights, data, extra, Num(options.Batch) };
-                    var (self, prefix) = SelfCommand();
+                    var childArgs = new[] { model, backbone, weights, data, extra, BenchmarkHost.Num(options.Batch) };
+                    var (self, prefix) = BenchmarkHost.SelfCommand();
                     var script = Path.Combine(AppContext.BaseDirectory, "python", "bench_models.py");
                     Measurement? farm = null;
                     Measurement? torch = null;
@@ -91,7 +91,7 @@ internal static class ModelsBenchmark
                         farm = Best(farm, Measure(self, [.. prefix, ChildCommand, .. childArgs, settings], threads));
                         if (options.Python is not null)
                         {
-                            torch = Best(torch, Measure(options.Python, [script, .. childArgs, Num(threads)], threads));
+                            torch = Best(torch, Measure(options.Python, [script, .. childArgs, BenchmarkHost.Num(threads)], threads));
                         }
                     }
 
@@ -107,8 +107,8 @@ internal static class ModelsBenchmark
             }
 
             Console.WriteLine();
-            Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical CPUs, "
-                              + $"{TotalMemoryGiB():F0} GiB; date {DateTime.UtcNow:yyyy-MM-dd}; torch threads {threads} on both sides");
+            Console.WriteLine($"machine: {BenchmarkHost.CpuModel()}, {Environment.ProcessorCount} logical CPUs, "
+                              + $"{BenchmarkHost.TotalMemoryGiB():F0} GiB; date {DateTime.UtcNow:yyyy-MM-dd}; torch threads {threads} on both sides");
             Console.WriteLine("| model | backbone | Farm fit s | Farm predict s | Farm img/s | PyTorch fit s | PyTorch predict s | PyTorch img/s | Farm/PyTorch | Farm peak RSS | PyTorch peak RSS |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var row in rows)
@@ -159,10 +159,10 @@ internal static class ModelsBenchmark
         }
 
         var clock = Stopwatch.StartNew();
-        detector.Fit(Batches(train, batch));
+        detector.Fit(BenchmarkHost.Batches(train, batch));
         var fit = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        foreach (var part in Batches(test, batch))
+        foreach (var part in BenchmarkHost.Batches(test, batch))
         {
             detector.Predict(part);
         }
@@ -170,7 +170,7 @@ internal static class ModelsBenchmark
         var predict = clock.Elapsed.TotalSeconds;
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
         {
-            ["fit_s"] = fit, ["predict_s"] = predict, ["threads"] = get_num_threads(), ["peak_rss_mb"] = PeakRssMiB(),
+            ["fit_s"] = fit, ["predict_s"] = predict, ["threads"] = get_num_threads(), ["peak_rss_mb"] = BenchmarkHost.PeakRssMiB(),
         }));
         return 0;
     }
@@ -201,15 +201,6 @@ internal static class ModelsBenchmark
         }
     }
 
-    private static IEnumerable<Tensor> Batches(Tensor images, int batch)
-    {
-        for (var start = 0L; start < images.shape[0]; start += batch)
-        {
-            using var part = images.narrow(0, start, Math.Min(batch, images.shape[0] - start));
-            yield return part;
-        }
-    }
-
     private sealed record Measurement(double Fit, double Predict, double PeakRssMiB)
     {
         public double Total => Fit + Predict;
@@ -226,7 +217,7 @@ internal static class ModelsBenchmark
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["OMP_NUM_THREADS"] = Num(threads);
+        start.Environment["OMP_NUM_THREADS"] = BenchmarkHost.Num(threads);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -264,46 +255,6 @@ internal static class ModelsBenchmark
 
         return text.ToString();
     }
-
-    /// <summary>How to start this program again: its apphost, or dotnet with this assembly.</summary>
-    private static (string Program, string[] Prefix) SelfCommand()
-    {
-        var host = Environment.ProcessPath ?? "dotnet";
-        return Path.GetFileNameWithoutExtension(host) == "dotnet"
-            ? (host, [typeof(ModelsBenchmark).Assembly.Location])
-            : (host, []);
-    }
-
-    private static double PeakRssMiB()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                return double.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
-            }
-        }
-
-        return double.NaN;
-    }
-
-    private static string CpuModel() =>
-        File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))
-            ?.Split(':', 2)[1].Trim() ?? "unknown CPU";
-
-    private static double TotalMemoryGiB()
-    {
-        var line = File.ReadLines("/proc/meminfo").First(text => text.StartsWith("MemTotal:", StringComparison.Ordinal));
-        return double.Parse(line[9..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / (1024 * 1024);
-    }
-
-    private static Tensor Randn(long seed, params long[] shape)
-    {
-        using var generator = new Generator((ulong)seed);
-        return randn(shape, generator: generator);
-    }
-
-    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private sealed record BenchmarkOptions(
         int Size, int Train, int Test, int Batch, string[] Models, string[] Backbones, int Runs, string? Python);

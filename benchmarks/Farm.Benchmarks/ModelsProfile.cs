@@ -46,8 +46,8 @@ internal static class ModelsProfile
             }
         }
 
-        using var trainImages = Seeded(1, train, 3, size, size);
-        using var testImages = Seeded(2, test, 3, size, size);
+        using var trainImages = BenchmarkHost.Randn(1, train, 3, size, size);
+        using var testImages = BenchmarkHost.Randn(2, test, 3, size, size);
         var best = new Dictionary<string, double>();
         var order = new List<string>();
         for (var rep = 0; rep < reps; rep++)
@@ -79,8 +79,8 @@ internal static class ModelsProfile
                 }
             }
 
-            detector.Fit(Batches(trainImages, batch));
-            foreach (var part in Batches(testImages, batch))
+            detector.Fit(BenchmarkHost.Batches(trainImages, batch));
+            foreach (var part in BenchmarkHost.Batches(testImages, batch))
             {
                 detector.Predict(part);
             }
@@ -111,20 +111,5 @@ internal static class ModelsProfile
         }
 
         return 0;
-    }
-
-    private static IEnumerable<Tensor> Batches(Tensor images, int batch)
-    {
-        for (var start = 0L; start < images.shape[0]; start += batch)
-        {
-            using var part = images.narrow(0, start, Math.Min(batch, images.shape[0] - start));
-            yield return part;
-        }
-    }
-
-    private static Tensor Seeded(long seed, params long[] shape)
-    {
-        using var generator = new Generator((ulong)seed);
-        return randn(shape, generator: generator);
     }
 }

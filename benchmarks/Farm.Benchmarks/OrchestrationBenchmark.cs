@@ -24,9 +24,7 @@ internal static class OrchestrationBenchmark
             return 2;
         }
 
-        Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}");
-        Console.WriteLine($"command: Farm.Benchmarks orchestration {string.Join(' ', args)}");
-        Console.WriteLine($"load before: {LoadAverage()}");
+        BenchmarkHost.PrintHeader("orchestration", args);
         var root = Directory.CreateTempSubdirectory("farm-bench-orch-").FullName;
         var rows = new List<string>
         {
@@ -84,7 +82,7 @@ internal static class OrchestrationBenchmark
             Directory.Delete(root, recursive: true);
         }
 
-        Console.WriteLine($"load after: {LoadAverage()}");
+        Console.WriteLine($"load after: {BenchmarkHost.LoadAverage()}");
         return 0;
     }
 

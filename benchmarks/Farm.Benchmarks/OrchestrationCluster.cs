@@ -213,8 +213,6 @@ internal sealed class OrchestrationCluster : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
-
     public static string Format(double value, string format = "F3") => value.ToString(format, CultureInfo.InvariantCulture);
 }
 

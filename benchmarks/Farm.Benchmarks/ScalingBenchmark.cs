@@ -24,9 +24,7 @@ internal static class ScalingBenchmark
             return 2;
         }
 
-        Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}");
-        Console.WriteLine($"command: Farm.Benchmarks scaling {string.Join(' ', args)}");
-        Console.WriteLine($"load before: {LoadAverage()}");
+        BenchmarkHost.PrintHeader("scaling", args);
         var root = Directory.CreateTempSubdirectory("farm-bench-scaling-").FullName;
         var rows = new List<string>
         {
@@ -66,7 +64,7 @@ internal static class ScalingBenchmark
 
         Console.WriteLine();
         rows.ForEach(Console.WriteLine);
-        Console.WriteLine($"load after: {LoadAverage()}");
+        Console.WriteLine($"load after: {BenchmarkHost.LoadAverage()}");
         return 0;
     }
 

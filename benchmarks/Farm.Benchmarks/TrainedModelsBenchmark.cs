@@ -62,8 +62,8 @@ internal static class TrainedModelsBenchmark
         try
         {
             var data = Path.Combine(folder, "data.safetensors");
-            using (var train = Randn(1, options.Train, 3, options.Size, options.Size))
-            using (var test = Randn(2, options.Test, 3, options.Size, options.Size))
+            using (var train = BenchmarkHost.Randn(1, options.Train, 3, options.Size, options.Size))
+            using (var test = BenchmarkHost.Randn(2, options.Test, 3, options.Size, options.Size))
             {
                 SafeTensors.Save(data, new Dictionary<string, Tensor> { ["train"] = train, ["test"] = test });
             }
@@ -147,9 +147,9 @@ internal static class TrainedModelsBenchmark
 
         var childArgs = new[]
         {
-            configuration.Model, configuration.Backbone, configuration.Weights, data, initial, Num(options.Batch), Num(options.Epochs),
+            configuration.Model, configuration.Backbone, configuration.Weights, data, initial, BenchmarkHost.Num(options.Batch), BenchmarkHost.Num(options.Epochs),
         };
-        var (self, prefix) = SelfCommand();
+        var (self, prefix) = BenchmarkHost.SelfCommand();
         var script = Path.Combine(AppContext.BaseDirectory, "python", "bench_trained.py");
         Measurement? farm = null;
         Measurement? torch = null;
@@ -159,7 +159,7 @@ internal static class TrainedModelsBenchmark
             farm = Best(farm, MeasureProcess(self, [.. prefix, ChildCommand, .. childArgs], threads));
             if (python is not null)
             {
-                torch = Best(torch, MeasureProcess(python, [script, .. childArgs, Num(threads)], threads));
+                torch = Best(torch, MeasureProcess(python, [script, .. childArgs, BenchmarkHost.Num(threads)], threads));
             }
         }
 
@@ -210,14 +210,14 @@ internal static class TrainedModelsBenchmark
 
         var epochSeconds = new List<double>();
         var clock = Stopwatch.StartNew();
-        detector.Train(_ => Batches(train, batch), _ =>
+        detector.Train(_ => BenchmarkHost.Batches(train, batch), _ =>
         {
             epochSeconds.Add(clock.Elapsed.TotalSeconds);
             clock.Restart();
             return true;
         });
         clock.Restart();
-        foreach (var part in Batches(test, batch))
+        foreach (var part in BenchmarkHost.Batches(test, batch))
         {
             detector.Predict(part);
         }
@@ -227,7 +227,7 @@ internal static class TrainedModelsBenchmark
         {
             ["first_epoch_s"] = epochSeconds[0],
             ["epoch_s"] = Median(epochSeconds.Count > 1 ? epochSeconds.Skip(1).ToList() : epochSeconds),
-            ["predict_s"] = predict, ["images"] = test.shape[0], ["threads"] = get_num_threads(), ["peak_rss_mb"] = PeakRssMiB(),
+            ["predict_s"] = predict, ["images"] = test.shape[0], ["threads"] = get_num_threads(), ["peak_rss_mb"] = BenchmarkHost.PeakRssMiB(),
         }));
     }
 
@@ -258,20 +258,11 @@ internal static class TrainedModelsBenchmark
 
     private static TrainedDetector Create(string model, string backbone, string weights, int size, int epochs)
     {
-        var settings = new Dictionary<string, string> { [TrainedDetector.EpochsSetting] = Num(epochs) };
+        var settings = new Dictionary<string, string> { [TrainedDetector.EpochsSetting] = BenchmarkHost.Num(epochs) };
         var options = backbone == Absent
             ? new ModelOptions(size, Seed, Options: settings)
             : new ModelOptions(size, Seed, backbone, weights, settings);
         return (TrainedDetector)ModelRegistry.Create(model, options);
-    }
-
-    private static IEnumerable<Tensor> Batches(Tensor images, int batch)
-    {
-        for (var start = 0L; start < images.shape[0]; start += batch)
-        {
-            using var part = images.narrow(0, start, Math.Min(batch, images.shape[0] - start));
-            yield return part;
-        }
     }
 
     private sealed record Measurement(double FirstEpoch, double Epoch, double Predict, double Images, double PeakRssMiB);
@@ -287,7 +278,7 @@ internal static class TrainedModelsBenchmark
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["OMP_NUM_THREADS"] = Num(threads);
+        start.Environment["OMP_NUM_THREADS"] = BenchmarkHost.Num(threads);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -326,49 +317,10 @@ internal static class TrainedModelsBenchmark
     }
 
     private static string Header(BenchmarkOptions options, int threads) =>
-        $"Trained models on {Environment.MachineName}: {CpuModel()}, {Environment.ProcessorCount} logical CPUs, "
-        + $"{TotalMemoryGiB():F0} GiB; {threads} torch threads on both sides; {options.Size}×{options.Size}, "
+        $"Trained models on {Environment.MachineName}: {BenchmarkHost.CpuModel()}, {Environment.ProcessorCount} logical CPUs, "
+        + $"{BenchmarkHost.TotalMemoryGiB():F0} GiB; {threads} torch threads on both sides; {options.Size}×{options.Size}, "
         + $"{options.Train} training and {options.Test} test images, batch {options.Batch}, {options.Epochs} epochs, "
         + $"best of {options.Runs}; epoch s = median of the epochs after the first; date {DateTime.UtcNow:yyyy-MM-dd}";
-
-    private static (string Program, string[] Prefix) SelfCommand()
-    {
-        var host = Environment.ProcessPath ?? "dotnet";
-        return Path.GetFileNameWithoutExtension(host) == "dotnet"
-            ? (host, [typeof(TrainedModelsBenchmark).Assembly.Location])
-            : (host, []);
-    }
-
-    private static double PeakRssMiB()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                return double.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
-            }
-        }
-
-        return double.NaN;
-    }
-
-    private static string CpuModel() =>
-        File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))
-            ?.Split(':', 2)[1].Trim() ?? "unknown CPU";
-
-    private static double TotalMemoryGiB()
-    {
-        var line = File.ReadLines("/proc/meminfo").First(text => text.StartsWith("MemTotal:", StringComparison.Ordinal));
-        return double.Parse(line[9..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / (1024 * 1024);
-    }
-
-    private static Tensor Randn(long seed, params long[] shape)
-    {
-        using var generator = new Generator((ulong)seed);
-        return randn(shape, generator: generator);
-    }
-
-    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private sealed record BenchmarkOptions(
         int Size, int Train, int Test, int Batch, int Epochs, string[] Models, string[] Backbones, int Runs, string? Python);

@@ -1,0 +1,75 @@
+using System.Globalization;
+using static TorchSharp.torch;
+
+namespace Farm.Benchmarks;
+
+/// <summary>What every benchmark command reads off the machine and shares: its description, the process's peak memory, seeded inputs, batches, and how to start this program again as a measured child.</summary>
+internal static class BenchmarkHost
+{
+    public static string CpuModel()
+    {
+        const string cpuInfo = "/proc/cpuinfo";
+        var line = File.Exists(cpuInfo)
+            ? File.ReadLines(cpuInfo).FirstOrDefault(text => text.StartsWith("model name", StringComparison.Ordinal))
+            : null;
+        return line is null ? "unknown CPU" : line[(line.IndexOf(':') + 1)..].Trim();
+    }
+
+    public static double TotalMemoryGiB()
+    {
+        var line = File.ReadLines("/proc/meminfo").First(text => text.StartsWith("MemTotal:", StringComparison.Ordinal));
+        return double.Parse(line[9..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / (1024 * 1024);
+    }
+
+    /// <summary>This process's peak resident memory (VmHWM), MiB.</summary>
+    public static double PeakRssMiB()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return double.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
+            }
+        }
+
+        return double.NaN;
+    }
+
+    public static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+
+    /// <summary>The lines every orchestration table starts from: when, on what, by which command, under what load.</summary>
+    public static void PrintHeader(string command, string[] args)
+    {
+        Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}");
+        Console.WriteLine($"command: Farm.Benchmarks {command} {string.Join(' ', args)}");
+        Console.WriteLine($"load before: {LoadAverage()}");
+    }
+
+    /// <summary>How to start this program again: its apphost, or dotnet with this assembly.</summary>
+    public static (string Program, string[] Prefix) SelfCommand()
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        return Path.GetFileNameWithoutExtension(host) == "dotnet"
+            ? (host, [typeof(BenchmarkHost).Assembly.Location])
+            : (host, []);
+    }
+
+    /// <summary>Standard-normal images from their own seed, the same on every run and on both sides of a comparison.</summary>
+    public static Tensor Randn(long seed, params long[] shape)
+    {
+        using var generator = new Generator((ulong)seed);
+        return randn(shape, generator: generator);
+    }
+
+    /// <summary>Views of <paramref name="batch"/> rows at a time, each disposed once the consumer moves on.</summary>
+    public static IEnumerable<Tensor> Batches(Tensor images, int batch)
+    {
+        for (var start = 0L; start < images.shape[0]; start += batch)
+        {
+            using var part = images.narrow(0, start, Math.Min(batch, images.shape[0] - start));
+            yield return part;
+        }
+    }
+
+    public static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
