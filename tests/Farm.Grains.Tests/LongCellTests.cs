@@ -1,10 +1,10 @@
 using Farm.Engine.Models;
 using Farm.Engine.Models.Padim;
 using Farm.Grains.Hosting;
+using Farm.Grains.Tests.Cluster;
 using Farm.GrainInterfaces;
 using Orleans.Configuration;
 using Orleans.TestingHost;
-using TorchSharp;
 
 namespace Farm.Grains.Tests;
 
@@ -19,7 +19,7 @@ public sealed class LongCellTests : IAsyncLifetime
     private static readonly TimeSpan ExtraFitTime = TimeSpan.FromSeconds(4.5);
     private InProcessTestCluster cluster = null!;
 
-    static LongCellTests() => ModelRegistry.Register(SlowModel, options => new SlowDetector(new PadimDetector(options)));
+    static LongCellTests() => ModelRegistry.Register(SlowModel, options => new FaultyModels.SlowDetector(SlowModel, ExtraFitTime, new PadimDetector(options)));
 
     public async Task InitializeAsync()
     {
@@ -70,21 +70,5 @@ public sealed class LongCellTests : IAsyncLifetime
         Assert.Contains($"{outcome.CellId}: fit", progressSeen);
         Assert.True(outcome.Seconds > DefaultTimeout.TotalSeconds,
             $"the cell took {outcome.Seconds:F1} s, not longer than the {DefaultTimeout.TotalSeconds} s timeout");
-    }
-
-    /// <summary>PaDiM that takes longer to fit than the shortened default timeout.</summary>
-    private sealed class SlowDetector(IAnomalyDetector inner) : IAnomalyDetector
-    {
-        public string Name => SlowModel;
-
-        public void Fit(IEnumerable<torch.Tensor> normalBatches)
-        {
-            Thread.Sleep(ExtraFitTime);
-            inner.Fit(normalBatches);
-        }
-
-        public ScoredBatch Predict(torch.Tensor batch) => inner.Predict(batch);
-
-        public void Dispose() => inner.Dispose();
     }
 }

@@ -28,17 +28,18 @@ public sealed class FaultyModels : IModelPlugin
         {
             ModelRegistry.Register(Throws, _ => new FaultyDetector(Throws, stall: false));
             ModelRegistry.Register(Stalls, options => new FaultyDetector(Stalls, stall: true, new PadimDetector(options)));
-            ModelRegistry.Register(Slow, options => new SlowDetector(new PadimDetector(options)));
+            ModelRegistry.Register(Slow, options => new SlowDetector(Slow, SlowFitDelay, new PadimDetector(options)));
         }
     }
 
-    private sealed class SlowDetector(IAnomalyDetector inner) : IAnomalyDetector
+    /// <summary>A detector that sleeps <paramref name="delay"/> before fitting: cells that take long enough for a fault or a timeout to land in.</summary>
+    internal sealed class SlowDetector(string name, TimeSpan delay, IAnomalyDetector inner) : IAnomalyDetector
     {
-        public string Name => Slow;
+        public string Name => name;
 
         public void Fit(IEnumerable<torch.Tensor> normalBatches)
         {
-            Thread.Sleep(SlowFitDelay);
+            Thread.Sleep(delay);
             inner.Fit(normalBatches);
         }
 
