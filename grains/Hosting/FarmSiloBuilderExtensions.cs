@@ -201,7 +201,7 @@ public static class FarmSiloBuilderExtensions
             case "cpu":
                 break;
             case "cuda":
-                var devices = torch.cuda.is_available() ? torch.cuda.device_count() : 0;
+                var devices = Engine.Models.ComputeDevice.CudaDeviceCount();
                 if (devices == 0 && options.WorkerSlots is not 0)
                 {
                     throw new Engine.FarmException(
