@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using static TorchSharp.torch;
 
 namespace Farm.Benchmarks;
@@ -72,4 +74,37 @@ internal static class BenchmarkHost
     }
 
     public static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Runs one measured child process (this program again, or a Python reference) with <paramref name="threads"/> OpenMP
+    /// threads and returns the JSON numbers of its last output line, which must report those threads. A failed child's
+    /// whole error goes to the console; the exception carries its last line (a Python exception, a model's refusal).
+    /// </summary>
+    public static Dictionary<string, double> RunMeasuredChild(string program, IReadOnlyList<string> args, int threads)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["OMP_NUM_THREADS"] = Num(threads);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            Console.Error.WriteLine($"{program} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stderr.Result}");
+            var reason = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+            throw new InvalidOperationException($"{Path.GetFileName(program)} exited with {process.ExitCode}: {reason}");
+        }
+
+        var line = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        var values = JsonSerializer.Deserialize<Dictionary<string, double>>(line)
+                     ?? throw new InvalidOperationException($"no result from {program}: {stdout.Result}");
+        return (int)values["threads"] == threads
+            ? values
+            : throw new InvalidOperationException($"{program} ran with {values["threads"]} threads, expected {threads}");
+    }
 }

@@ -211,30 +211,7 @@ internal static class ModelsBenchmark
 
     private static Measurement Measure(string program, IReadOnlyList<string> args, int threads)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["OMP_NUM_THREADS"] = BenchmarkHost.Num(threads);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stderr.Result}");
-        }
-
-        var line = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
-        var values = JsonSerializer.Deserialize<Dictionary<string, double>>(line)
-                     ?? throw new InvalidOperationException($"no result from {program}: {stdout.Result}");
-        if ((int)values["threads"] != threads)
-        {
-            throw new InvalidOperationException($"{program} ran with {values["threads"]} threads, expected {threads}");
-        }
-
+        var values = BenchmarkHost.RunMeasuredChild(program, args, threads);
         return new Measurement(values["fit_s"], values["predict_s"], values["peak_rss_mb"]);
     }
 

@@ -272,33 +272,7 @@ internal static class TrainedModelsBenchmark
 
     private static Measurement MeasureProcess(string program, IReadOnlyList<string> args, int threads)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["OMP_NUM_THREADS"] = BenchmarkHost.Num(threads);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            // The whole error on the console; the table row gets its last line (a Python exception, a model's refusal).
-            Console.Error.WriteLine($"{program} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stderr.Result}");
-            var reason = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
-            throw new InvalidOperationException($"{Path.GetFileName(program)} exited with {process.ExitCode}: {reason}");
-        }
-
-        var line = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
-        var values = JsonSerializer.Deserialize<Dictionary<string, double>>(line)
-                     ?? throw new InvalidOperationException($"no result from {program}: {stdout.Result}");
-        if ((int)values["threads"] != threads)
-        {
-            throw new InvalidOperationException($"{program} ran with {values["threads"]} threads, expected {threads}");
-        }
-
+        var values = BenchmarkHost.RunMeasuredChild(program, args, threads);
         return new Measurement(values["first_epoch_s"], values["epoch_s"], values["predict_s"], values["images"], values["peak_rss_mb"]);
     }
 
