@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Farm.Engine.Models;
 using static TorchSharp.torch;
 
 namespace Farm.Benchmarks;
@@ -35,6 +36,42 @@ internal static class BenchmarkHost
         }
 
         return double.NaN;
+    }
+
+    /// <summary>Waits for the device's queued work (a no-op on the CPU), so that a stopwatch sees it finished.</summary>
+    public static void Synchronize(string device)
+    {
+        if (ComputeDevice.KindOf(device) == "cuda")
+        {
+            cuda.synchronize(ComputeDevice.Resolve(device));
+        }
+    }
+
+    /// <summary>
+    /// This process's memory on the GPUs as nvidia-smi lists it (CUDA context and libtorch's allocator cache
+    /// included), MiB; the Python reference makes the same query. NaN where nvidia-smi is missing.
+    /// </summary>
+    public static double GpuMemoryMiB()
+    {
+        var start = new ProcessStartInfo("nvidia-smi", "--query-compute-apps=pid,used_memory --format=csv,noheader,nounits")
+        {
+            RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => line.Split(',', StringSplitOptions.TrimEntries))
+                .Where(fields => fields.Length == 2 && fields[0] == pid)
+                .Sum(fields => double.Parse(fields[1], CultureInfo.InvariantCulture));
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return double.NaN;
+        }
     }
 
     public static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";

@@ -15,7 +15,9 @@ namespace Farm.Benchmarks;
 /// (python/bench_models.py on Debian's torch) on the same inputs, weights, channel subset, projection and start index,
 /// in the same run, with the same thread count. Each measurement runs in a fresh process, so that peak memory
 /// (VmHWM) is per configuration and no run warms another's caches. Inputs are seeded standard-normal tensors (already
-/// "preprocessed"): throughput does not depend on image content.
+/// "preprocessed"): throughput does not depend on image content. <c>--device cuda</c> is the GPU variant: both sides
+/// compute on the GPU from CPU batches and return maps to the CPU; it needs a CUDA build of Farm
+/// (<c>-p:TorchBackend=cuda</c>) and a CUDA PyTorch (<c>--python</c>).
 /// </summary>
 internal static class ModelsBenchmark
 {
@@ -23,21 +25,23 @@ internal static class ModelsBenchmark
 
     public const string Usage =
         "usage: Farm.Benchmarks models [--size 256] [--train 16] [--test 16] [--batch 8] [--models padim,padim-float32,patchcore]\n"
-        + "                             [--backbones resnet18,wide_resnet50_2] [--runs 3] [--no-python] [--python /usr/bin/python3]";
+        + "                             [--backbones resnet18,wide_resnet50_2] [--runs 3] [--device cpu|cuda[:N]] [--no-python] [--python /usr/bin/python3]";
 
     private const int Seed = 0;
 
     /// <summary>
-    /// Benchmark names for a model with settings: "padim-float32" is PaDiM with anomalib's float32 statistics
-    /// (accumulator and inverse), the like-for-like counterpart of the float32 reference; "padim" is Farm's default.
+    /// What each benchmark name runs on both sides: the Farm model with its settings and the reference's statistics
+    /// dtype. "padim" is Farm's default (float64 statistics) against the reference computing them in float64 too;
+    /// "padim-float32" is anomalib's float32 arithmetic on both sides.
     /// </summary>
-    private static readonly Dictionary<string, (string Model, string Settings)> Variants = new()
+    private static readonly Dictionary<string, (string Model, string Settings, string ReferenceStats)> Variants = new()
     {
-        ["padim-float32"] = ("padim", "accumulator=float32,inverse=float32"),
+        ["padim"] = ("padim", "", "float64"),
+        ["padim-float32"] = ("padim", "accumulator=float32,inverse=float32", "float32"),
     };
 
-    private static (string Model, string Settings) Resolve(string name) =>
-        Variants.TryGetValue(name, out var variant) ? variant : (name, "");
+    private static (string Model, string Settings, string ReferenceStats) Resolve(string name) =>
+        Variants.TryGetValue(name, out var variant) ? variant : (name, "", "float32");
 
     private static bool IsKnown(string name) => Variants.ContainsKey(name) || ModelRegistry.Contains(name);
 
@@ -47,6 +51,16 @@ internal static class ModelsBenchmark
         if (options is null)
         {
             Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        try
+        {
+            ComputeDevice.Resolve(options.Device, field: "--device");
+        }
+        catch (Farm.Engine.FarmException error)
+        {
+            Console.Error.WriteLine(error.Message);
             return 2;
         }
 
@@ -65,7 +79,7 @@ internal static class ModelsBenchmark
 
             Console.WriteLine($"# Models (fit + predict): {options.Train} training and {options.Test} test images, "
                               + $"{options.Size}×{options.Size}, batch {options.Batch}, best of {options.Runs}, {threads} torch threads, "
-                              + $"{Environment.ProcessorCount} logical CPUs ({BenchmarkHost.CpuModel()})");
+                              + $"{Environment.ProcessorCount} logical CPUs ({BenchmarkHost.CpuModel()}), device {options.Device}");
             var rows = new List<string>();
             foreach (var backbone in options.Backbones)
             {
@@ -77,7 +91,7 @@ internal static class ModelsBenchmark
 
                 foreach (var name in options.Models)
                 {
-                    var (model, settings) = Resolve(name);
+                    var (model, settings, referenceStats) = Resolve(name);
                     var extra = Path.Combine(folder, $"{name}-{backbone}.safetensors");
                     WriteSharedChoices(model, backbone, options, extra);
                     var childArgs = new[] { model, backbone, weights, data, extra, BenchmarkHost.Num(options.Batch) };
@@ -88,14 +102,14 @@ internal static class ModelsBenchmark
                     // Alternating runs, best of N per side: on a shared machine the fastest run is the least disturbed.
                     for (var run = 0; run < options.Runs; run++)
                     {
-                        farm = Best(farm, Measure(self, [.. prefix, ChildCommand, .. childArgs, settings], threads));
+                        farm = Best(farm, Measure(self, [.. prefix, ChildCommand, .. childArgs, settings, options.Device], threads));
                         if (options.Python is not null)
                         {
-                            torch = Best(torch, Measure(options.Python, [script, .. childArgs, BenchmarkHost.Num(threads)], threads));
+                            torch = Best(torch, Measure(options.Python, [script, .. childArgs, BenchmarkHost.Num(threads), referenceStats, options.Device], threads));
                         }
                     }
 
-                    var row = Row(name, backbone, options.Train + options.Test, farm!, torch);
+                    var row = Row(name, backbone, options.Train + options.Test, farm!, torch, options.Device);
                     Console.WriteLine(row);
                     rows.Add(row);
                 }
@@ -109,8 +123,9 @@ internal static class ModelsBenchmark
             Console.WriteLine();
             Console.WriteLine($"machine: {BenchmarkHost.CpuModel()}, {Environment.ProcessorCount} logical CPUs, "
                               + $"{BenchmarkHost.TotalMemoryGiB():F0} GiB; date {DateTime.UtcNow:yyyy-MM-dd}; torch threads {threads} on both sides");
-            Console.WriteLine("| model | backbone | Farm fit s | Farm predict s | Farm img/s | PyTorch fit s | PyTorch predict s | PyTorch img/s | Farm/PyTorch | Farm peak RSS | PyTorch peak RSS |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            var gpuColumns = IsGpu(options.Device) ? (" Farm GPU memory | PyTorch GPU memory |", "---:|---:|") : ("", "");
+            Console.WriteLine($"| model | backbone | Farm fit s | Farm predict s | Farm img/s | PyTorch fit s | PyTorch predict s | PyTorch img/s | Farm/PyTorch | Farm peak RSS | PyTorch peak RSS |{gpuColumns.Item1}");
+            Console.WriteLine($"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|{gpuColumns.Item2}");
             foreach (var row in rows)
             {
                 Console.WriteLine(row);
@@ -130,20 +145,21 @@ internal static class ModelsBenchmark
     /// <summary>The measured child: builds the detector, warms the backbone up on one image, then times Fit and Predict.</summary>
     public static int RunOne(string[] args)
     {
-        if (args.Length is not (6 or 7))
+        if (args.Length != 8)
         {
-            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE WEIGHTS DATA EXTRA BATCH [KEY=VALUE,...]");
+            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE WEIGHTS DATA EXTRA BATCH KEY=VALUE,...|'' DEVICE");
             return 2;
         }
 
         var (model, backbone, weights, dataPath, batch) = (args[0], args[1], args[2], args[3], int.Parse(args[5], CultureInfo.InvariantCulture));
-        var settings = (args.Length == 7 ? args[6] : "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+        var device = args[7];
+        var settings = args[6].Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair[1]);
         var data = SafeTensors.Load(dataPath);
         var (train, test) = (data["train"], data["test"]);
         var size = (int)train.shape[^1];
-        using var detector = ModelRegistry.Create(model, new ModelOptions(size, Seed, backbone, weights, Options: settings));
+        using var detector = ModelRegistry.Create(model, new ModelOptions(size, Seed, backbone, weights, Options: settings, Device: device));
         var net = detector switch
         {
             PadimDetector padim => padim.Model.Backbone,
@@ -152,14 +168,20 @@ internal static class ModelsBenchmark
         };
         using (no_grad())
         {
-            foreach (var tap in net.Features(test[..1], [1, 2, 3]))
+            using var first = test[..1].to(ComputeDevice.Resolve(device));
+            foreach (var tap in net.Features(first, [1, 2, 3]))
             {
                 tap.Dispose();
             }
         }
 
+        var gpu = IsGpu(device);
+        BenchmarkHost.Synchronize(device);
         var clock = Stopwatch.StartNew();
         detector.Fit(BenchmarkHost.Batches(train, batch));
+        // Fit leaves its statistics on the device: wait for them, as the reference does. Predict's maps come back as
+        // arrays, which waits by itself.
+        BenchmarkHost.Synchronize(device);
         var fit = clock.Elapsed.TotalSeconds;
         clock.Restart();
         foreach (var part in BenchmarkHost.Batches(test, batch))
@@ -168,10 +190,16 @@ internal static class ModelsBenchmark
         }
 
         var predict = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
+        var result = new Dictionary<string, double>
         {
             ["fit_s"] = fit, ["predict_s"] = predict, ["threads"] = get_num_threads(), ["peak_rss_mb"] = BenchmarkHost.PeakRssMiB(),
-        }));
+        };
+        if (gpu)
+        {
+            result["gpu_memory_mb"] = BenchmarkHost.GpuMemoryMiB();
+        }
+
+        Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
     }
 
@@ -201,21 +229,28 @@ internal static class ModelsBenchmark
         }
     }
 
-    private sealed record Measurement(double Fit, double Predict, double PeakRssMiB)
+    private static bool IsGpu(string device) => ComputeDevice.KindOf(device) == "cuda";
+
+    private sealed record Measurement(double Fit, double Predict, double PeakRssMiB, double GpuMemoryMiB)
     {
         public double Total => Fit + Predict;
     }
 
     private static Measurement Best(Measurement? best, Measurement next) =>
-        best is null ? next : (next.Total < best.Total ? next : best) with { PeakRssMiB = Math.Max(best.PeakRssMiB, next.PeakRssMiB) };
+        best is null
+            ? next
+            : (next.Total < best.Total ? next : best) with
+            {
+                PeakRssMiB = Math.Max(best.PeakRssMiB, next.PeakRssMiB), GpuMemoryMiB = Math.Max(best.GpuMemoryMiB, next.GpuMemoryMiB),
+            };
 
     private static Measurement Measure(string program, IReadOnlyList<string> args, int threads)
     {
         var values = BenchmarkHost.RunMeasuredChild(program, args, threads);
-        return new Measurement(values["fit_s"], values["predict_s"], values["peak_rss_mb"]);
+        return new Measurement(values["fit_s"], values["predict_s"], values["peak_rss_mb"], values.GetValueOrDefault("gpu_memory_mb", double.NaN));
     }
 
-    private static string Row(string model, string backbone, int images, Measurement farm, Measurement? torch)
+    private static string Row(string model, string backbone, int images, Measurement farm, Measurement? torch, string device)
     {
         var farmRate = images / (farm.Fit + farm.Predict);
         var text = new StringBuilder($"| {model} | {backbone} | {farm.Fit:F2} | {farm.Predict:F2} | {farmRate:F2} | ");
@@ -230,15 +265,20 @@ internal static class ModelsBenchmark
                         + $"{farm.PeakRssMiB:F0} MiB | {torch.PeakRssMiB:F0} MiB |");
         }
 
+        if (IsGpu(device))
+        {
+            text.Append($" {farm.GpuMemoryMiB:F0} MiB | {(torch is null ? "–" : $"{torch.GpuMemoryMiB:F0} MiB")} |");
+        }
+
         return text.ToString();
     }
 
     private sealed record BenchmarkOptions(
-        int Size, int Train, int Test, int Batch, string[] Models, string[] Backbones, int Runs, string? Python);
+        int Size, int Train, int Test, int Batch, string[] Models, string[] Backbones, int Runs, string? Python, string Device);
 
     private static BenchmarkOptions? ParseOptions(string[] args)
     {
-        var options = new BenchmarkOptions(256, 16, 16, 8, ["padim", "padim-float32", "patchcore"], ["resnet18", "wide_resnet50_2"], 3, "/usr/bin/python3");
+        var options = new BenchmarkOptions(256, 16, 16, 8, ["padim", "padim-float32", "patchcore"], ["resnet18", "wide_resnet50_2"], 3, "/usr/bin/python3", ComputeDevice.Cpu);
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -270,6 +310,9 @@ internal static class ModelsBenchmark
                     break;
                 case "--python" when value is not null:
                     options = options with { Python = value };
+                    break;
+                case "--device" when value is not null:
+                    options = options with { Device = value };
                     break;
                 default:
                     Console.Error.WriteLine($"bad option {args[i]} {value}");

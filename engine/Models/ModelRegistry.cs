@@ -65,8 +65,15 @@ public static class ModelRegistry
         }
     }
 
-    public static IAnomalyDetector Create(string name, ModelOptions options) =>
-        Factories.TryGetValue(name, out var entry)
-            ? entry.Factory(options)
-            : throw new FarmException($"unknown model '{name}'; known models: {string.Join(", ", Names)}");
+    /// <summary>Builds a detector by name (and, once per process, keeps libtorch's temporaries in the heap: <see cref="NativeHeap"/>).</summary>
+    public static IAnomalyDetector Create(string name, ModelOptions options)
+    {
+        if (!Factories.TryGetValue(name, out var entry))
+        {
+            throw new FarmException($"unknown model '{name}'; known models: {string.Join(", ", Names)}");
+        }
+
+        NativeHeap.Configure();
+        return entry.Factory(options);
+    }
 }

@@ -11,8 +11,9 @@ namespace Farm.Engine.Models.Padim;
 /// </summary>
 internal sealed class GaussianAccumulator : IDisposable
 {
-    /// <summary>Upper bound for the per-chunk temporaries (bytes).</summary>
-    private const long ChunkBytes = 64L * 1024 * 1024;
+    /// <summary>Upper bound for the per-chunk temporaries (bytes): under 32 MB, so that they are reused from glibc's
+    /// heap on any thread (see <see cref="NativeHeap"/>) instead of mapped afresh per chunk.</summary>
+    private const long ChunkBytes = 30L * 1024 * 1024;
 
     private readonly int channels;
     private readonly int positions;

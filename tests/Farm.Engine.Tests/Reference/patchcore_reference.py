@@ -32,14 +32,14 @@ def patch_features(model, x):
 
 def k_center(points, count, first):
     """Greedy k-center: start at `first`, then repeatedly take the point farthest from its nearest selected point."""
-    min_sq = torch.full((points.shape[0],), float("inf"), dtype=points.dtype)
+    min_sq = torch.full((points.shape[0],), float("inf"), dtype=points.dtype, device=points.device)
     selected = [first]
     while len(selected) < count:
         centre = points[selected[-1]]
         min_sq = torch.minimum(min_sq, ((points - centre) ** 2).sum(1))
         min_sq[selected] = -1.0
         selected.append(int(torch.argmax(min_sq)))
-    return torch.tensor(selected, dtype=torch.int64)
+    return torch.tensor(selected, dtype=torch.int64, device=points.device)
 
 
 def exact_cdist(a, b):
