@@ -19,7 +19,8 @@ namespace Farm.Benchmarks;
 /// per backbone for models that have one, each measurement in a fresh process. Where a model has a plain-PyTorch
 /// counterpart (python/bench_trained.py, built on the tests' reference implementations), the same epochs on the same
 /// inputs and initial weights run there too, alternating with Farm, with the same thread count. Inputs are seeded
-/// standard-normal tensors (already "preprocessed"): throughput does not depend on image content.
+/// standard-normal tensors (already "preprocessed"): throughput does not depend on image content. <c>--device cuda</c>
+/// is the GPU variant (a CUDA build of Farm, and a CUDA PyTorch 2.x through <c>--python</c>).
 /// </summary>
 internal static class TrainedModelsBenchmark
 {
@@ -27,7 +28,7 @@ internal static class TrainedModelsBenchmark
 
     public const string Usage =
         "usage: Farm.Benchmarks trained [--models all trained models] [--backbones resnet18] [--size 256] [--train 16]\n"
-        + "                              [--test 16] [--batch 8] [--epochs 3] [--runs 1] [--no-python] [--python /usr/bin/python3]";
+        + "                              [--test 16] [--batch 8] [--epochs 3] [--runs 1] [--device cpu|cuda[:N]] [--no-python] [--python /usr/bin/python3]";
 
     private const int Seed = 0;
 
@@ -54,6 +55,16 @@ internal static class TrainedModelsBenchmark
         if (options is null)
         {
             Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        try
+        {
+            ComputeDevice.Resolve(options.Device, field: "--device");
+        }
+        catch (FarmException error)
+        {
+            Console.Error.WriteLine(error.Message);
             return 2;
         }
 
@@ -114,10 +125,11 @@ internal static class TrainedModelsBenchmark
             Console.WriteLine();
             Console.WriteLine(header);
             Console.WriteLine();
+            var gpu = IsGpu(options.Device);
             Console.WriteLine("| model | backbone | Farm first epoch s | Farm epoch s | Farm predict img/s | PyTorch first epoch s | "
                               + "PyTorch epoch s | PyTorch predict img/s | Farm/PyTorch epoch time | Farm/PyTorch predict time | "
-                              + "Farm peak RSS | PyTorch peak RSS |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                              + $"Farm peak RSS | PyTorch peak RSS |{(gpu ? " Farm GPU memory | PyTorch GPU memory |" : "")}");
+            Console.WriteLine($"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{(gpu ? "---:|---:|" : "")}");
             rows.ForEach(Console.WriteLine);
             return failures == 0 ? 0 : 1;
         }
@@ -141,7 +153,7 @@ internal static class TrainedModelsBenchmark
         if (python is not null)
         {
             initial = Path.Combine(folder, $"{configuration.Model}-{configuration.Backbone}-initial.safetensors");
-            using var detector = Create(configuration.Model, configuration.Backbone, configuration.Weights, options.Size, options.Epochs);
+            using var detector = Create(configuration.Model, configuration.Backbone, configuration.Weights, options.Size, options.Epochs, ComputeDevice.Cpu);
             SafeTensors.Save(initial, PythonCounterparts[configuration.Model](detector).state_dict());
         }
 
@@ -149,6 +161,7 @@ internal static class TrainedModelsBenchmark
         {
             configuration.Model, configuration.Backbone, configuration.Weights, data, initial, BenchmarkHost.Num(options.Batch), BenchmarkHost.Num(options.Epochs),
         };
+        var device = options.Device;
         var (self, prefix) = BenchmarkHost.SelfCommand();
         var script = Path.Combine(AppContext.BaseDirectory, "python", "bench_trained.py");
         Measurement? farm = null;
@@ -156,22 +169,22 @@ internal static class TrainedModelsBenchmark
         // Alternating, best of N per side: on a shared machine the fastest run is the least disturbed.
         for (var run = 0; run < options.Runs; run++)
         {
-            farm = Best(farm, MeasureProcess(self, [.. prefix, ChildCommand, .. childArgs], threads));
+            farm = Best(farm, MeasureProcess(self, [.. prefix, ChildCommand, .. childArgs, device], threads));
             if (python is not null)
             {
-                torch = Best(torch, MeasureProcess(python, [script, .. childArgs, BenchmarkHost.Num(threads)], threads));
+                torch = Best(torch, MeasureProcess(python, [script, .. childArgs, BenchmarkHost.Num(threads), device], threads));
             }
         }
 
-        return Row(configuration, farm!, torch);
+        return Row(configuration, farm!, torch, IsGpu(device));
     }
 
     /// <summary>The measured child: builds the detector, checks its initial state, trains the epochs, then predicts.</summary>
     public static int RunOne(string[] args)
     {
-        if (args.Length != 7)
+        if (args.Length != 8)
         {
-            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE|- WEIGHTS|- DATA INITIAL|- BATCH EPOCHS");
+            Console.Error.WriteLine($"usage: Farm.Benchmarks {ChildCommand} MODEL BACKBONE|- WEIGHTS|- DATA INITIAL|- BATCH EPOCHS DEVICE");
             return 2;
         }
 
@@ -192,16 +205,17 @@ internal static class TrainedModelsBenchmark
     {
         var (model, backbone, weights, dataPath, initialPath) = (args[0], args[1], args[2], args[3], args[4]);
         var (batch, epochs) = (int.Parse(args[5], CultureInfo.InvariantCulture), int.Parse(args[6], CultureInfo.InvariantCulture));
+        var device = args[7];
         var data = SafeTensors.Load(dataPath);
         var (train, test) = (data["train"], data["test"]);
-        using var detector = Create(model, backbone, weights, (int)train.shape[^1], epochs);
+        using var detector = Create(model, backbone, weights, (int)train.shape[^1], epochs, device);
         if (initialPath != Absent)
         {
             // The PyTorch side starts from the state the parent saved: the timed Farm detector must start there too.
             var initial = SafeTensors.Load(initialPath);
             foreach (var (name, tensor) in PythonCounterparts[model](detector).state_dict())
             {
-                if (!tensor.equal(initial[name]).all().item<bool>())
+                if (!tensor.cpu().equal(initial[name]).all().item<bool>())
                 {
                     throw new InvalidOperationException($"{name} differs from the saved initial state");
                 }
@@ -209,9 +223,11 @@ internal static class TrainedModelsBenchmark
         }
 
         var epochSeconds = new List<double>();
+        BenchmarkHost.Synchronize(device);
         var clock = Stopwatch.StartNew();
         detector.Train(_ => BenchmarkHost.Batches(train, batch), _ =>
         {
+            BenchmarkHost.Synchronize(device);
             epochSeconds.Add(clock.Elapsed.TotalSeconds);
             clock.Restart();
             return true;
@@ -223,12 +239,18 @@ internal static class TrainedModelsBenchmark
         }
 
         var predict = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
+        var result = new Dictionary<string, double>
         {
             ["first_epoch_s"] = epochSeconds[0],
             ["epoch_s"] = Median(epochSeconds.Count > 1 ? epochSeconds.Skip(1).ToList() : epochSeconds),
             ["predict_s"] = predict, ["images"] = test.shape[0], ["threads"] = get_num_threads(), ["peak_rss_mb"] = BenchmarkHost.PeakRssMiB(),
-        }));
+        };
+        if (IsGpu(device))
+        {
+            result["gpu_memory_mb"] = BenchmarkHost.GpuMemoryMiB();
+        }
+
+        Console.WriteLine(JsonSerializer.Serialize(result));
     }
 
     /// <summary>
@@ -256,38 +278,45 @@ internal static class TrainedModelsBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static TrainedDetector Create(string model, string backbone, string weights, int size, int epochs)
+    /// <summary>The initial state saved for the reference is built on the CPU (<paramref name="device"/> cpu): modules are seeded there on every device.</summary>
+    private static TrainedDetector Create(string model, string backbone, string weights, int size, int epochs, string device)
     {
         var settings = new Dictionary<string, string> { [TrainedDetector.EpochsSetting] = BenchmarkHost.Num(epochs) };
         var options = backbone == Absent
-            ? new ModelOptions(size, Seed, Options: settings)
-            : new ModelOptions(size, Seed, backbone, weights, settings);
+            ? new ModelOptions(size, Seed, Options: settings, Device: device)
+            : new ModelOptions(size, Seed, backbone, weights, settings, device);
         return (TrainedDetector)ModelRegistry.Create(model, options);
     }
 
-    private sealed record Measurement(double FirstEpoch, double Epoch, double Predict, double Images, double PeakRssMiB);
+    private static bool IsGpu(string device) => ComputeDevice.KindOf(device) == "cuda";
+
+    private sealed record Measurement(double FirstEpoch, double Epoch, double Predict, double Images, double PeakRssMiB, double GpuMemoryMiB);
 
     private static Measurement Best(Measurement? best, Measurement next) =>
-        best is null ? next : (next.Epoch < best.Epoch ? next : best) with { PeakRssMiB = Math.Max(best.PeakRssMiB, next.PeakRssMiB) };
+        best is null
+            ? next
+            : (next.Epoch < best.Epoch ? next : best) with
+            {
+                PeakRssMiB = Math.Max(best.PeakRssMiB, next.PeakRssMiB), GpuMemoryMiB = Math.Max(best.GpuMemoryMiB, next.GpuMemoryMiB),
+            };
 
     private static Measurement MeasureProcess(string program, IReadOnlyList<string> args, int threads)
     {
         var values = BenchmarkHost.RunMeasuredChild(program, args, threads);
-        return new Measurement(values["first_epoch_s"], values["epoch_s"], values["predict_s"], values["images"], values["peak_rss_mb"]);
+        return new Measurement(values["first_epoch_s"], values["epoch_s"], values["predict_s"], values["images"], values["peak_rss_mb"],
+            values.GetValueOrDefault("gpu_memory_mb", double.NaN));
     }
 
     /// <summary>Ratios are Farm time ÷ PyTorch time: below 1 means Farm is faster.</summary>
-    private static string Row(Configuration configuration, Measurement farm, Measurement? torch)
+    private static string Row(Configuration configuration, Measurement farm, Measurement? torch, bool gpu)
     {
         var text = $"| {configuration.Model} | {configuration.BackboneLabel} | {farm.FirstEpoch:F2} | {farm.Epoch:F2} | "
                    + $"{farm.Images / farm.Predict:F2} | ";
-        if (torch is null)
-        {
-            return text + $"– | – | – | – | – | {farm.PeakRssMiB:F0} MiB | – |";
-        }
-
-        return text + $"{torch.FirstEpoch:F2} | {torch.Epoch:F2} | {torch.Images / torch.Predict:F2} | {farm.Epoch / torch.Epoch:F2}× | "
-                    + $"{farm.Predict / torch.Predict:F2}× | {farm.PeakRssMiB:F0} MiB | {torch.PeakRssMiB:F0} MiB |";
+        text += torch is null
+            ? $"– | – | – | – | – | {farm.PeakRssMiB:F0} MiB | – |"
+            : $"{torch.FirstEpoch:F2} | {torch.Epoch:F2} | {torch.Images / torch.Predict:F2} | {farm.Epoch / torch.Epoch:F2}× | "
+              + $"{farm.Predict / torch.Predict:F2}× | {farm.PeakRssMiB:F0} MiB | {torch.PeakRssMiB:F0} MiB |";
+        return gpu ? text + $" {farm.GpuMemoryMiB:F0} MiB | {(torch is null ? "–" : $"{torch.GpuMemoryMiB:F0} MiB")} |" : text;
     }
 
     private static string Header(BenchmarkOptions options, int threads) =>
@@ -297,13 +326,13 @@ internal static class TrainedModelsBenchmark
         + $"best of {options.Runs}; epoch s = median of the epochs after the first; date {DateTime.UtcNow:yyyy-MM-dd}";
 
     private sealed record BenchmarkOptions(
-        int Size, int Train, int Test, int Batch, int Epochs, string[] Models, string[] Backbones, int Runs, string? Python);
+        int Size, int Train, int Test, int Batch, int Epochs, string[] Models, string[] Backbones, int Runs, string? Python, string Device);
 
     private static BenchmarkOptions? ParseOptions(string[] args)
     {
         // Every trained model the registry ships, so models added later are benchmarked without changes here.
         string[] allTrained = [.. ModelRegistry.BuiltInNames.Where(ModelRegistry.Trains)];
-        var options = new BenchmarkOptions(256, 16, 16, 8, 3, allTrained, ["resnet18"], 1, "/usr/bin/python3");
+        var options = new BenchmarkOptions(256, 16, 16, 8, 3, allTrained, ["resnet18"], 1, "/usr/bin/python3", ComputeDevice.Cpu);
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -338,6 +367,9 @@ internal static class TrainedModelsBenchmark
                     break;
                 case "--python" when value is not null:
                     options = options with { Python = value };
+                    break;
+                case "--device" when value is not null:
+                    options = options with { Device = value };
                     break;
                 default:
                     Console.Error.WriteLine($"bad option {args[i]} {value}");

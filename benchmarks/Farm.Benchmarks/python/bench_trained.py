@@ -5,13 +5,15 @@ the loop Farm's trainer runs: per batch zero_grad, loss, backward, step; then sc
 DRAEM's side does the network work of a step on a fixed blended rectangle, without Farm's anomaly simulation (which
 Farm's epochs include).
 
-usage: bench_trained.py MODEL BACKBONE WEIGHTS DATA INITIAL BATCH EPOCHS THREADS
+usage: bench_trained.py MODEL BACKBONE WEIGHTS DATA INITIAL BATCH EPOCHS THREADS [DEVICE]
 MODEL: fastflow, rd4ad, vae, draem or simplenet. BACKBONE, WEIGHTS: the frozen torchvision backbone (RD4AD's teacher) and its weights;
 '-' for models without one (vae). DATA holds train and test (preprocessed, F32). INITIAL: Farm's initial state of the
 trained module (FastFlow's norms and flows; RD4AD's student, bottleneck.* and decoder.*; the whole VAE or DRAEM;
-SimpleNet's adaptor and discriminator).
+SimpleNet's adaptor and discriminator). DEVICE: cpu (default) or cuda[:N]: on a GPU every tensor the references
+create is made there (torch.set_default_device, PyTorch 2.0 or later), batches are moved per step and scores come
+back to the CPU, as on the Farm side.
 Prints one JSON line: first_epoch_s, epoch_s (median of the epochs after the first), predict_s, images, threads,
-peak_rss_mb (VmHWM).
+peak_rss_mb (VmHWM) and, on a GPU, gpu_memory_mb (nvidia-smi, as bench_models.py).
 """
 import json
 import statistics
@@ -23,7 +25,18 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-import fastflow_reference
+DEVICE = torch.device(sys.argv[9] if len(sys.argv) > 9 else "cpu")
+if DEVICE.type == "cuda":
+    if not torch.cuda.is_available():
+        sys.exit(f"device {DEVICE}: this PyTorch ({torch.__version__}) has no CUDA (Debian's python3-torch is CPU-only; "
+                 "pass --python with a CUDA build's interpreter)")
+    if not hasattr(torch, "set_default_device"):
+        sys.exit(f"device {DEVICE}: needs PyTorch 2.0 or later (torch.set_default_device), found {torch.__version__}")
+    # Before the references are imported: their module-level constants are then made on the GPU too.
+    torch.set_default_device(DEVICE)
+
+from bench_models import gpu_memory_mb  # noqa: E402  (the imports below follow the default device)
+import fastflow_reference  # noqa: E402
 import rd4ad_reference
 import st_io
 import draem_components_reference
@@ -95,7 +108,7 @@ def vae(backbone_name, weights, initial, train):
     latent = model.mu.weight.shape[0]
 
     def loss(x):
-        return model.loss(x, torch.randn(x.shape[0], latent))
+        return model.loss(x, torch.randn(x.shape[0], latent, device=x.device))
 
     def score(x):
         # The attention needs gradients of mu with respect to the features: no torch.no_grad here.
@@ -113,7 +126,7 @@ def draem(backbone_name, weights, initial, train):
     def loss(x):
         target = unit(x)
         size = x.shape[-1]
-        mask = torch.zeros(x.shape[0], 1, size, size)
+        mask = torch.zeros(x.shape[0], 1, size, size, device=x.device)
         mask[:, :, size // 4:size // 2, size // 3:2 * size // 3] = 1
         augmented = target * (1 - mask) + torch.rand_like(target) * mask
         rec = model.reconstructive(augmented)
@@ -183,28 +196,39 @@ def main():
     torch.manual_seed(0)
     data = st_io.load(data_path)
     train, test = data["train"], data["test"]
-    setup = MODELS[model_name](backbone_name, weights, st_io.load(initial_path), train)
+    gpu = DEVICE.type == "cuda"
+    initial = {name: value.to(DEVICE) for name, value in st_io.load(initial_path).items()}
+    setup = MODELS[model_name](backbone_name, weights, initial, train[:1].to(DEVICE))
+
+    def sync():
+        if gpu:
+            torch.cuda.synchronize(DEVICE)
 
     times = []
     for _ in range(epochs):
+        sync()
         start = time.perf_counter()
         setup.module.train()
         for i in range(0, train.shape[0], batch):
             setup.optimizer.zero_grad()
-            loss = setup.loss(train[i:i + batch])
+            loss = setup.loss(train[i:i + batch].to(DEVICE))
             loss.backward()
             setup.optimizer.step()
+        sync()
         times.append(time.perf_counter() - start)
 
     setup.module.eval()
     start = time.perf_counter()
     for i in range(0, test.shape[0], batch):
-        setup.score(test[i:i + batch])
+        setup.score(test[i:i + batch].to(DEVICE)).cpu()
     predict = time.perf_counter() - start
-    print(json.dumps({
+    result = {
         "first_epoch_s": times[0], "epoch_s": statistics.median(times[1:] if len(times) > 1 else times),
         "predict_s": predict, "images": test.shape[0], "threads": torch.get_num_threads(), "peak_rss_mb": peak_rss_mib(),
-    }))
+    }
+    if gpu:
+        result["gpu_memory_mb"] = gpu_memory_mb()
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

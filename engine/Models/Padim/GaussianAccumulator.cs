@@ -7,7 +7,10 @@ namespace Farm.Engine.Models.Padim;
 /// Numerics: sums of x − r and of (x − r)(x − r)ᵀ are accumulated in <c>dtype</c> (float64 by default), where the
 /// shift r is the first batch's per-position mean, so that E[xxᵀ] − mmᵀ-style cancellation never meets large raw
 /// moments. The mean is finished in float64; the covariance is finished and inverted in the inverse dtype (float64 by
-/// default; float32 as anomalib); both are stored in float32. Memory: P·C²·(8 or 4) bytes for the products plus a bounded per-chunk temporary.
+/// default; float32 as anomalib); both are stored in float32. Memory: P·C²·(8 or 4) bytes for the products plus a
+/// bounded per-chunk temporary; float32 products can be summed straight into the inverse's own buffer, each chunk
+/// being copied out before its inverse overwrites it, so the fit needs no second P·C² tensor (5 GB for
+/// Wide-ResNet-50-2 at 256 px).
 /// </summary>
 internal sealed class GaussianAccumulator : IDisposable
 {
@@ -20,15 +23,42 @@ internal sealed class GaussianAccumulator : IDisposable
     private readonly ScalarType dtype;
     private readonly Tensor sum;
     private readonly Tensor sumOfProducts;
+    private readonly bool ownsProducts;
     private Tensor? shift;
 
-    public GaussianAccumulator(int channels, int positions, ScalarType dtype, Device? device = null)
+    /// <param name="channels">C, the embedding's channels.</param>
+    /// <param name="positions">P, the embedding's grid positions.</param>
+    /// <param name="dtype">The sums' dtype (float64 or float32).</param>
+    /// <param name="device">Where the sums live (the detector's device).</param>
+    /// <param name="productStorage">
+    /// Optional [P, C, C] tensor of <paramref name="dtype"/> to sum the products in (zeroed here, not owned): the
+    /// inverse target that <see cref="FinishInto"/> will be given.
+    /// </param>
+    public GaussianAccumulator(int channels, int positions, ScalarType dtype, Device? device = null, Tensor? productStorage = null)
     {
         this.channels = channels;
         this.positions = positions;
         this.dtype = dtype;
         sum = zeros(positions, channels, dtype, device).DetachFromDisposeScope();
-        sumOfProducts = zeros(positions, channels, channels, dtype, device).DetachFromDisposeScope();
+        if (productStorage is null)
+        {
+            sumOfProducts = zeros(positions, channels, channels, dtype, device).DetachFromDisposeScope();
+            ownsProducts = true;
+        }
+        else
+        {
+            if (!productStorage.shape.SequenceEqual([positions, channels, channels]) || productStorage.dtype != dtype
+                || (device is not null && (productStorage.device_type != device.type || productStorage.device_index != device.index))
+                || !productStorage.is_contiguous())
+            {
+                throw new ArgumentException(
+                    $"expected contiguous {dtype} product storage [{positions}, {channels}, {channels}] on {device}, got {productStorage.dtype} [{string.Join(", ", productStorage.shape)}] on {productStorage.device}",
+                    nameof(productStorage));
+            }
+
+            productStorage.zero_();
+            sumOfProducts = productStorage;
+        }
     }
 
     public long Count { get; private set; }
@@ -89,6 +119,7 @@ internal sealed class GaussianAccumulator : IDisposable
             var covariance = sumOfProducts.narrow(0, start, length).to_type(inverseType, copy: true)
                 .add_(covarianceOffset.unsqueeze(2) * covarianceOffset.unsqueeze(1), alpha: -n)
                 .div_(n - 1).add_(identity, alpha: eps);
+            // The copy above is the chunk's only read of its products: the target may be the product storage itself.
             var target = inverseCovarianceTarget.narrow(0, start, length);
             // SpdInverse where it was measured faster than libtorch's LAPACK (CPU, C ≤ 256); linalg.inv otherwise,
             // and for a covariance that is not numerically positive definite (e.g. eps = 0 and few images).
@@ -104,7 +135,11 @@ internal sealed class GaussianAccumulator : IDisposable
     public void Dispose()
     {
         sum.Dispose();
-        sumOfProducts.Dispose();
+        if (ownsProducts)
+        {
+            sumOfProducts.Dispose();
+        }
+
         shift?.Dispose();
     }
 }

@@ -123,7 +123,9 @@ public sealed class PadimDetector : IAnomalyDetector
         }
 
         using var noGrad = no_grad();
-        using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, AccumulatorType, device);
+        // float32 sums go straight into the inverse's buffer (see GaussianAccumulator): one P·C² tensor, not two.
+        using var accumulator = new GaussianAccumulator(Model.Channels, Model.Positions, AccumulatorType, device,
+            AccumulatorType == ScalarType.Float32 ? Model.InverseCovariance : null);
         Phases?.Restart();
         foreach (var batch in normalBatches)
         {

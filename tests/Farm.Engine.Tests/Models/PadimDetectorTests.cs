@@ -141,4 +141,43 @@ public class PadimDetectorTests
         Assert.Equal(ScalarType.Float32, PadimDetector.AccumulatorFor("auto", 64 * 64, 550));
         Assert.Equal(ScalarType.Float64, PadimDetector.AccumulatorFor("float64", 64 * 64, 550));
     }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void SummingIntoTheInverseBufferGivesTheSameStatisticsAsSeparateStorage(ScalarType inverseType)
+    {
+        const int channels = 6, positions = 5;
+        using var generator = new Generator(7);
+        var batches = Enumerable.Range(0, 3).Select(_ => randn([4, channels, positions], generator: generator).mul_(3).add_(10)).ToList();
+        using var separateMean = zeros(channels, positions);
+        using var separateInverse = zeros(positions, channels, channels);
+        using (var separate = new GaussianAccumulator(channels, positions, ScalarType.Float32))
+        {
+            batches.ForEach(separate.Add);
+            separate.FinishInto(separateMean, separateInverse, 0.01, inverseType);
+        }
+
+        using var sharedMean = zeros(channels, positions);
+        // Stale values in the buffer (a previous fit) must not leak into the sums.
+        using var sharedInverse = full([positions, channels, channels], 5f);
+        using (var shared = new GaussianAccumulator(channels, positions, ScalarType.Float32, productStorage: sharedInverse))
+        {
+            batches.ForEach(shared.Add);
+            shared.FinishInto(sharedMean, sharedInverse, 0.01, inverseType);
+        }
+
+        Assert.True(sharedMean.equal(separateMean).all().item<bool>());
+        Assert.True(sharedInverse.equal(separateInverse).all().item<bool>());
+        batches.ForEach(batch => batch.Dispose());
+    }
+
+    [Fact]
+    public void ProductStorageOfTheWrongShapeOrTypeIsRefused()
+    {
+        using var wrongShape = zeros(5, 6, 7);
+        using var wrongType = zeros([5, 6, 6], ScalarType.Float64);
+        Assert.Throws<ArgumentException>(() => new GaussianAccumulator(6, 5, ScalarType.Float32, productStorage: wrongShape));
+        Assert.Throws<ArgumentException>(() => new GaussianAccumulator(6, 5, ScalarType.Float32, productStorage: wrongType));
+    }
 }
