@@ -9,7 +9,10 @@ build_benchmarks() {
   done
   if [[ "$backend" == cuda ]]; then
     local out=benchmarks/Farm.Benchmarks/bin/Release-cuda
-    dotnet build benchmarks/Farm.Benchmarks -c Release -nologo -v quiet -p:TorchBackend=cuda -o "$out" >&2
+    dotnet build benchmarks/Farm.Benchmarks -c Release -nologo -v quiet -p:TorchBackend=cuda -o "$out" >&2 || {
+      echo "the CUDA build failed: it needs TorchSharp-cuda-linux from the public NuGet gallery (nuget.org)" >&2
+      return 1
+    }
     echo "$out/Farm.Benchmarks.dll"
   else
     dotnet build benchmarks/Farm.Benchmarks -c Release -nologo -v quiet >&2
