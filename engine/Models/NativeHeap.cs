@@ -8,19 +8,20 @@ namespace Farm.Engine.Models;
 /// free, so the next forward pass pays a page fault for every 4 KiB it writes again: Wide-ResNet-50-2 up to layer3 at
 /// batch 8 took 1.3-1.5 million faults and 0.92-1.0 s per batch, 0.63-0.70 s with the blocks kept (BENCHMARKS.md).
 /// Raising the mmap threshold to <see cref="MmapThresholdBytes"/> and the trim threshold to
-/// <see cref="TrimThresholdBytes"/> lets freed blocks be reused; blocks above 512 MB (Wide-ResNet PaDiM's covariance
-/// stacks) are still mapped and returned to the system on free. The price is memory held for reuse: peak RSS rose by
-/// 7-25 % in the models benchmark. glibc's per-thread heaps are at most 64 MB each, so on threads other than the main
-/// one (a silo's worker slots) blocks above that stay mapped; Farm's own chunked temporaries stay under 32 MB.
+/// <see cref="TrimThresholdBytes"/> lets freed blocks be reused. 64 MB is the largest block glibc's per-thread heaps
+/// hold, so a silo's worker threads and a benchmark's main thread keep the same blocks; larger ones (PaDiM's product
+/// sums and covariance stacks) are still mapped and returned to the system on free. The price is memory held for
+/// reuse: peak RSS rose by 6-24 % in the benchmarks (512 MB / 256 MB thresholds were no faster and cost up to 80 %).
+/// Farm's own chunked temporaries stay under 32 MB.
 /// </summary>
 public static partial class NativeHeap
 {
     /// <summary>Setting it to <c>default</c> leaves glibc's allocator as it is.</summary>
     public const string EnvironmentVariable = "FARM_NATIVE_HEAP";
 
-    public const int MmapThresholdBytes = 512 << 20;
+    public const int MmapThresholdBytes = 64 << 20;
 
-    public const int TrimThresholdBytes = 256 << 20;
+    public const int TrimThresholdBytes = 64 << 20;
 
     // mallopt parameters from glibc's malloc.h.
     private const int TrimThresholdParameter = -1;
