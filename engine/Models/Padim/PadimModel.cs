@@ -23,7 +23,14 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
     private readonly Tensor channel_index;
     private readonly Tensor mean;
     private readonly Tensor inv_covariance;
-    private readonly bool usesAllChannels;
+    private readonly LayerPart[] parts;
+
+    /// <summary>
+    /// What one backbone layer contributes to the embedding: its selected channels (<see cref="Local"/>, indices within
+    /// the layer) and where they go (<see cref="Positions"/>, embedding channels); <see cref="Start"/> ≥ 0 when those
+    /// positions are one consecutive run (always so for an ascending index), −1 otherwise.
+    /// </summary>
+    private sealed record LayerPart(long[] Local, long[] Positions, long Start, bool WholeLayer);
 
     /// <param name="backbone">The feature extractor; this module takes ownership (disposing it with itself).</param>
     /// <param name="channelIndex">Indices into the concatenated channels of <paramref name="layers"/>, kept in the given order.</param>
@@ -51,8 +58,7 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
         ImageSize = imageSize;
         FeatureSize = backbone.LayerSize(this.layers[0], imageSize);
         Channels = channelIndex.Count;
-        usesAllChannels = channelIndex.Select((index, position) => index == position).All(same => same)
-                          && Channels == TotalChannels;
+        parts = PlanLayers(channelIndex, this.layers.Select(layer => backbone.LayerChannels[layer - 1]).ToArray());
         blur = new GaussianBlur(4.0);
         if (imageSize <= blur.Padding)
         {
@@ -120,27 +126,85 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>The PaDiM embedding [B, C, h, w] of a preprocessed batch [B, 3, S, S].</summary>
+    /// <summary>
+    /// The PaDiM embedding [B, C, h, w] of a preprocessed batch [B, 3, S, S]: the selected channels of each layer,
+    /// nearest-upsampled to the first layer's grid, in channel-index order. Equal to concatenating the upsampled layers
+    /// and selecting the channels afterwards (as anomalib does), but only the selected channels are upsampled, and
+    /// straight into the embedding: libtorch 2.10's CPU nearest upsampling took 0.23-0.45 s for Wide-ResNet's layer3
+    /// at batch 8 (PyTorch 1.13: 0.04 s), a broadcast copy 0.02-0.04 s.
+    /// </summary>
     public Tensor Embed(Tensor batch)
     {
         using var scope = NewDisposeScope();
         var features = backbone.Features(batch, layers);
-        var grid = new long[] { features[0].shape[2], features[0].shape[3] };
-        var parts = new Tensor[features.Length];
-        parts[0] = features[0];
-        for (var i = 1; i < features.Length; i++)
+        var (count, height, width) = (features[0].shape[0], features[0].shape[2], features[0].shape[3]);
+        var embedding = empty([count, Channels, height, width], features[0].dtype, features[0].device);
+        for (var layer = 0; layer < features.Length; layer++)
         {
-            parts[i] = nn.functional.interpolate(features[i], grid, mode: InterpolationMode.Nearest);
-            features[i].Dispose();
-        }
+            var part = parts[layer];
+            if (part.Local.Length == 0)
+            {
+                continue;
+            }
 
-        var embedding = cat(parts, 1);
-        if (!usesAllChannels)
-        {
-            embedding = embedding.index_select(1, channel_index);
+            var selected = part.WholeLayer ? features[layer] : features[layer].index_select(1, tensor(part.Local, device: batch.device));
+            if (part.Start >= 0)
+            {
+                UpsampleNearestInto(selected, embedding.narrow(1, part.Start, part.Local.Length));
+            }
+            else
+            {
+                var upsampled = nn.functional.interpolate(selected, [height, width], mode: InterpolationMode.Nearest);
+                embedding.index_copy_(1, tensor(part.Positions, device: batch.device), upsampled);
+            }
         }
 
         return embedding.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Nearest upsampling of <paramref name="source"/> [B, k, h, w] into <paramref name="target"/> [B, k, H, W]. For
+    /// power-of-two factors (ResNet grids) a broadcast copy: torch's nearest index floor(i · h / H) is exactly i / f
+    /// there. Other sizes go through interpolate.
+    /// </summary>
+    private static void UpsampleNearestInto(Tensor source, Tensor target)
+    {
+        var (count, channels, height, width) = (source.shape[0], source.shape[1], source.shape[2], source.shape[3]);
+        var (targetHeight, targetWidth) = (target.shape[2], target.shape[3]);
+        if (targetHeight % height == 0 && targetWidth % width == 0
+            && long.IsPow2(targetHeight / height) && long.IsPow2(targetWidth / width))
+        {
+            var (rows, columns) = (targetHeight / height, targetWidth / width);
+            using var blocks = target.view(count, channels, height, rows, width, columns);
+            using var rowsAdded = source.unsqueeze(3);
+            using var both = rowsAdded.unsqueeze(5);
+            using var broadcast = both.expand(count, channels, height, rows, width, columns);
+            blocks.copy_(broadcast);
+            return;
+        }
+
+        using var upsampled = nn.functional.interpolate(source, [targetHeight, targetWidth], mode: InterpolationMode.Nearest);
+        target.copy_(upsampled);
+    }
+
+    /// <summary>Splits the channel index by layer (layers concatenated in order, <paramref name="layerChannels"/> each).</summary>
+    private static LayerPart[] PlanLayers(IReadOnlyList<long> channelIndex, int[] layerChannels)
+    {
+        var result = new LayerPart[layerChannels.Length];
+        var offset = 0L;
+        for (var layer = 0; layer < layerChannels.Length; layer++)
+        {
+            var (first, end) = (offset, offset + layerChannels[layer]);
+            var positions = Enumerable.Range(0, channelIndex.Count).Where(position => channelIndex[position] >= first && channelIndex[position] < end)
+                .Select(position => (long)position).ToArray();
+            var local = positions.Select(position => channelIndex[(int)position] - first).ToArray();
+            var consecutive = positions.Length > 0 && positions[^1] - positions[0] == positions.Length - 1;
+            var wholeLayer = local.Length == layerChannels[layer] && local.Select((index, i) => index == i).All(same => same);
+            result[layer] = new LayerPart(local, positions, consecutive ? positions[0] : -1, wholeLayer);
+            offset = end;
+        }
+
+        return result;
     }
 
     /// <summary>Mahalanobis distances [B, 1, h, w] on the layer1 grid: sqrt(max(0, δᵀ Σ⁻¹ δ)).</summary>

@@ -180,4 +180,30 @@ public class PadimDetectorTests
         Assert.Throws<ArgumentException>(() => new GaussianAccumulator(6, 5, ScalarType.Float32, productStorage: wrongShape));
         Assert.Throws<ArgumentException>(() => new GaussianAccumulator(6, 5, ScalarType.Float32, productStorage: wrongType));
     }
+
+    /// <summary>
+    /// The embedding against its definition (anomalib's): all layers nearest-upsampled to layer1's grid, concatenated,
+    /// then the channels selected. Covers the broadcast copy (power-of-two grids), interpolate (72 px: layer3's grid 5
+    /// does not divide 18) and channel indices that interleave the layers (index_copy).
+    /// </summary>
+    [Theory]
+    [InlineData(64, new long[] { 3, 70, 64, 130, 200, 447, 191, 192 })]
+    [InlineData(64, new long[] { 300, 5, 64, 200, 100, 447, 70 })]
+    [InlineData(72, new long[] { 0, 1, 63, 64, 200, 300, 447 })]
+    [InlineData(72, new long[] { 447, 0, 200, 1 })]
+    public void EmbeddingEqualsUpsampleConcatenateThenSelect(int size, long[] channelIndex)
+    {
+        using var model = new PadimModel(Farm.Engine.Backbones.BackboneRegistry.Create("resnet18", 3), channelIndex, size);
+        using var generator = new Generator(11);
+        using var batch = randn([2, 3, size, size], generator: generator);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var features = model.Backbone.Features(batch, [1, 2, 3]);
+        var grid = new[] { features[0].shape[2], features[0].shape[3] };
+        var expected = cat(features.Select((map, layer) => layer == 0 ? map : nn.functional.interpolate(map, grid, mode: InterpolationMode.Nearest)).ToArray(), 1)
+            .index_select(1, tensor(channelIndex));
+        var actual = model.Embed(batch);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(actual.equal(expected).all().item<bool>());
+    }
 }
