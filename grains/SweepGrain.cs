@@ -56,6 +56,7 @@ public sealed class SweepGrain(
     private ResultsLayout? layout;
     private string? outputRoot;
     private Task<SweepStatus>? starting;
+    private bool finishing;
     private IGrainTimer? leaseClock;
 
     /// <summary>Cells whose final outcome is a success / a failure: kept up to date on every change, never recounted.</summary>
@@ -422,20 +423,34 @@ public sealed class SweepGrain(
     private async Task CheckFinished()
     {
         ReportMetrics();
-        if (Record.State != SweepState.Running || leases.Count > 0 || pending.Count > 0 && !Record.CancelRequested)
+        if (finishing || Record.State != SweepState.Running || leases.Count > 0 || pending.Count > 0 && !Record.CancelRequested)
         {
             return;
         }
 
-        Record.State = Record.CancelRequested ? SweepState.Cancelled
-            : failed > 0 ? SweepState.CompletedWithFailures
-            : SweepState.Completed;
-        Record.FinishedUtc = DateTime.UtcNow;
-        await Persist(header: true);
+        // The grain is reentrant: one finish at a time, and nobody sees the sweep finished before the directory does.
+        finishing = true;
+        try
+        {
+            var final = Record.CancelRequested ? SweepState.Cancelled
+                : failed > 0 ? SweepState.CompletedWithFailures
+                : SweepState.Completed;
+            // The directory first: a client that sees the sweep finished finds it finished in the listing too. A failure
+            // here leaves the sweep running, to finish at the next check; a crash before the header below is written
+            // only makes the resumed sweep finish (and record) again.
+            await Directory().Record(Listing() with { State = final });
+            Record.State = final;
+            Record.FinishedUtc = DateTime.UtcNow;
+            await Persist(header: true);
+        }
+        finally
+        {
+            finishing = false;
+        }
+
         leaseClock?.Dispose();
         leaseClock = null;
         metrics.ForgetSweep(this.GetPrimaryKeyString());
-        await Directory().Record(Listing());
         logger.LogInformation("sweep {SweepId} {State}", this.GetPrimaryKeyString(), Record.State);
     }
 

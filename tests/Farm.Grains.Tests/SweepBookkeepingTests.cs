@@ -149,6 +149,40 @@ public sealed class SweepBookkeepingTests : IAsyncLifetime
         return status;
     }
 
+    [Fact]
+    public async Task ASweepIsListedFinishedByTheTimeItsStatusSaysFinished()
+    {
+        using var sweep = new TinySweep(name: "finish-order", seeds: 1);
+        var sweepId = $"finish-{Guid.NewGuid():N}";
+        var grain = cluster.Client.GetGrain<ISweepGrain>(sweepId);
+        var directory = cluster.Client.GetGrain<ISweepDirectoryGrain>("default");
+        await grain.Start(new SweepRequest(sweepId, sweep.SpecPath, sweep.SpecYaml, null));
+        var lease = (await grain.TryLease(new LeaseRequest("test/0", [])))!;
+
+        // Watch the status while the last outcome is being written (each write takes 20 ms here): whenever it says
+        // finished, the directory, which clients list and workers lease from, must say so too.
+        var completing = grain.Complete(lease.LeaseId, Outcome(lease, true));
+        var checks = 0;
+        while (true)
+        {
+            var status = await grain.GetStatus();
+            if (status.IsFinished)
+            {
+                var listed = Assert.Single(await directory.List(), s => s.SweepId == sweepId);
+                Assert.Equal(status.State, listed.State);
+                checks++;
+                if (completing.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+
+        await completing;
+        Assert.Equal(SweepState.Completed, (await grain.GetStatus()).State);
+        Assert.True(checks >= 1);
+    }
+
     private static CellOutcome Outcome(CellLease lease, bool succeeded, bool retryable = true) =>
         new(lease.Assignment.CellId, succeeded, succeeded ? null : "injected failure", lease.Assignment.ResultPath, succeeded ? 3 : 0, 0.1,
             lease.Assignment.WorkerKey, 0, Retryable: retryable);
