@@ -28,7 +28,8 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
     /// <summary>
     /// What one backbone layer contributes to the embedding: its selected channels (<see cref="Local"/>, indices within
     /// the layer) and where they go (<see cref="Positions"/>, embedding channels); <see cref="Start"/> ≥ 0 when those
-    /// positions are one consecutive run (always so for an ascending index), −1 otherwise.
+    /// positions are one consecutive run (always so for an ascending index), −1 otherwise. Planned once from the
+    /// constructor's index, which the channel_index buffer records for the state dict.
     /// </summary>
     private sealed record LayerPart(long[] Local, long[] Positions, long Start, bool WholeLayer);
 
@@ -147,7 +148,8 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
                 continue;
             }
 
-            var selected = part.WholeLayer ? features[layer] : features[layer].index_select(1, tensor(part.Local, device: batch.device));
+            var device = features[layer].device;
+            var selected = part.WholeLayer ? features[layer] : features[layer].index_select(1, tensor(part.Local, device: device));
             if (part.Start >= 0)
             {
                 UpsampleNearestInto(selected, embedding.narrow(1, part.Start, part.Local.Length));
@@ -155,7 +157,7 @@ public sealed class PadimModel : nn.Module<Tensor, Tensor>
             else
             {
                 var upsampled = nn.functional.interpolate(selected, [height, width], mode: InterpolationMode.Nearest);
-                embedding.index_copy_(1, tensor(part.Positions, device: batch.device), upsampled);
+                embedding.index_copy_(1, tensor(part.Positions, device: device), upsampled);
             }
         }
 
