@@ -43,8 +43,8 @@ public static partial class NativeHeap
             return false;
         }
 
-        // mallopt returns 1 on success; both or neither (a raised mmap threshold with eager trimming would give
-        // the pages back at once and fault them in again).
+        // mallopt returns 1 on success. Trimming first: a raised mmap threshold under glibc's eager trimming would
+        // give freed pages back at once and fault them in again.
         return Mallopt(TrimThresholdParameter, TrimThresholdBytes) == 1 && Mallopt(MmapThresholdParameter, MmapThresholdBytes) == 1;
     }
 
