@@ -165,39 +165,13 @@ internal static class MetricsBenchmark
         return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode})");
     }
 
-    private static Options? Parse(string[] args)
-    {
-        var options = new Options([100, 1000], 256, 5, 2, true);
-        for (var i = 0; i < args.Length; i++)
+    private static Options? Parse(string[] args) => BenchmarkArguments.Parse(args, new Options([100, 1000], 256, 5, 2, true),
+        new Dictionary<string, Func<Options, string, Options?>>
         {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (args[i])
-            {
-                case "--maps" when value is not null:
-                    options = options with { MapCounts = value.Split(',').Select(int.Parse).ToArray() };
-                    i++;
-                    break;
-                case "--size" when value is not null:
-                    options = options with { Size = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--runs" when value is not null:
-                    options = options with { Runs = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--python-runs" when value is not null:
-                    options = options with { PythonRuns = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--no-python":
-                    options = options with { WithPython = false };
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-                    return null;
-            }
-        }
-
-        return options;
-    }
+            ["--maps"] = (options, value) => BenchmarkArguments.Ints(value) is { } maps ? options with { MapCounts = maps } : null,
+            ["--size"] = (options, value) => BenchmarkArguments.Int(value) is { } size ? options with { Size = size } : null,
+            ["--runs"] = (options, value) => BenchmarkArguments.Int(value) is { } runs ? options with { Runs = runs } : null,
+            ["--python-runs"] = (options, value) => BenchmarkArguments.Int(value) is { } runs ? options with { PythonRuns = runs } : null,
+        },
+        new Dictionary<string, Func<Options, Options>> { ["--no-python"] = options => options with { WithPython = false } });
 }

@@ -276,52 +276,19 @@ internal static class ModelsBenchmark
     private sealed record BenchmarkOptions(
         int Size, int Train, int Test, int Batch, string[] Models, string[] Backbones, int Runs, string? Python, string Device);
 
-    private static BenchmarkOptions? ParseOptions(string[] args)
-    {
-        var options = new BenchmarkOptions(256, 16, 16, 8, ["padim", "padim-float32", "patchcore"], ["resnet18", "wide_resnet50_2"], 3, "/usr/bin/python3", ComputeDevice.Cpu);
-        for (var i = 0; i < args.Length; i++)
+    private static BenchmarkOptions? ParseOptions(string[] args) => BenchmarkArguments.Parse(args,
+        new BenchmarkOptions(256, 16, 16, 8, ["padim", "padim-float32", "patchcore"], ["resnet18", "wide_resnet50_2"], 3, "/usr/bin/python3", ComputeDevice.Cpu),
+        new Dictionary<string, Func<BenchmarkOptions, string, BenchmarkOptions?>>
         {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (args[i])
-            {
-                case "--no-python":
-                    options = options with { Python = null };
-                    continue;
-                case "--size" when int.TryParse(value, out var size) && size >= 32:
-                    options = options with { Size = size };
-                    break;
-                case "--train" when int.TryParse(value, out var train) && train >= 2:
-                    options = options with { Train = train };
-                    break;
-                case "--test" when int.TryParse(value, out var test) && test >= 1:
-                    options = options with { Test = test };
-                    break;
-                case "--batch" when int.TryParse(value, out var batch) && batch >= 1:
-                    options = options with { Batch = batch };
-                    break;
-                case "--runs" when int.TryParse(value, out var runs) && runs >= 1:
-                    options = options with { Runs = runs };
-                    break;
-                case "--models" when value is not null && value.Split(',').All(IsKnown):
-                    options = options with { Models = value.Split(',') };
-                    break;
-                case "--backbones" when value is not null && value.Split(',').All(BackboneRegistry.Contains):
-                    options = options with { Backbones = value.Split(',') };
-                    break;
-                case "--python" when value is not null:
-                    options = options with { Python = value };
-                    break;
-                case "--device" when value is not null:
-                    options = options with { Device = value };
-                    break;
-                default:
-                    Console.Error.WriteLine($"bad option {args[i]} {value}");
-                    return null;
-            }
-
-            i++;
-        }
-
-        return options;
-    }
+            ["--size"] = (options, value) => BenchmarkArguments.Int(value, 32) is { } size ? options with { Size = size } : null,
+            ["--train"] = (options, value) => BenchmarkArguments.Int(value, 2) is { } train ? options with { Train = train } : null,
+            ["--test"] = (options, value) => BenchmarkArguments.Int(value, 1) is { } test ? options with { Test = test } : null,
+            ["--batch"] = (options, value) => BenchmarkArguments.Int(value, 1) is { } batch ? options with { Batch = batch } : null,
+            ["--runs"] = (options, value) => BenchmarkArguments.Int(value, 1) is { } runs ? options with { Runs = runs } : null,
+            ["--models"] = (options, value) => value.Split(',').All(IsKnown) ? options with { Models = value.Split(',') } : null,
+            ["--backbones"] = (options, value) => value.Split(',').All(BackboneRegistry.Contains) ? options with { Backbones = value.Split(',') } : null,
+            ["--python"] = (options, value) => options with { Python = value },
+            ["--device"] = (options, value) => options with { Device = value },
+        },
+        new Dictionary<string, Func<BenchmarkOptions, BenchmarkOptions>> { ["--no-python"] = options => options with { Python = null } });
 }

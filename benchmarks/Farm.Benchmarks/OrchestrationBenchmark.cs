@@ -1,4 +1,3 @@
-using System.Globalization;
 using static Farm.Benchmarks.OrchestrationCluster;
 
 namespace Farm.Benchmarks;
@@ -86,46 +85,18 @@ internal static class OrchestrationBenchmark
         return 0;
     }
 
-    private static Options? Parse(string[] args)
-    {
-        var options = new Options([1000, 5000], 8, 2, 1000, 2, true, true);
-        for (var i = 0; i < args.Length; i++)
+    private static Options? Parse(string[] args) => BenchmarkArguments.Parse(args, new Options([1000, 5000], 8, 2, 1000, 2, true, true),
+        new Dictionary<string, Func<Options, string, Options?>>
         {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (args[i])
-            {
-                case "--cells" when value is not null:
-                    options = options with { Cells = [.. value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] };
-                    i++;
-                    break;
-                case "--slots" when value is not null:
-                    options = options with { Slots = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--runs" when value is not null:
-                    options = options with { Runs = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--real-cells" when value is not null:
-                    options = options with { RealCells = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--real-slots" when value is not null:
-                    options = options with { RealSlots = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--no-real":
-                    options = options with { Real = false };
-                    break;
-                case "--no-cluster":
-                    options = options with { Cluster = false };
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-                    return null;
-            }
-        }
-
-        return options;
-    }
+            ["--cells"] = (options, value) => BenchmarkArguments.Ints(value) is { } cells ? options with { Cells = cells } : null,
+            ["--slots"] = (options, value) => BenchmarkArguments.Int(value) is { } slots ? options with { Slots = slots } : null,
+            ["--runs"] = (options, value) => BenchmarkArguments.Int(value) is { } runs ? options with { Runs = runs } : null,
+            ["--real-cells"] = (options, value) => BenchmarkArguments.Int(value) is { } cells ? options with { RealCells = cells } : null,
+            ["--real-slots"] = (options, value) => BenchmarkArguments.Int(value) is { } slots ? options with { RealSlots = slots } : null,
+        },
+        new Dictionary<string, Func<Options, Options>>
+        {
+            ["--no-real"] = options => options with { Real = false },
+            ["--no-cluster"] = options => options with { Cluster = false },
+        });
 }

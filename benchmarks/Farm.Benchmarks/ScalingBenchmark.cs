@@ -1,4 +1,3 @@
-using System.Globalization;
 using static Farm.Benchmarks.OrchestrationCluster;
 
 namespace Farm.Benchmarks;
@@ -68,41 +67,13 @@ internal static class ScalingBenchmark
         return 0;
     }
 
-    private static Options? Parse(string[] args)
-    {
-        var options = new Options([1, 2, 4, 8, 16], [1, 3], 100, 10, 2);
-        for (var i = 0; i < args.Length; i++)
+    private static Options? Parse(string[] args) => BenchmarkArguments.Parse(args, new Options([1, 2, 4, 8, 16], [1, 3], 100, 10, 2),
+        new Dictionary<string, Func<Options, string, Options?>>
         {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            int[] Ints() => [.. value!.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
-            switch (args[i])
-            {
-                case "--slots" when value is not null:
-                    options = options with { Slots = Ints() };
-                    i++;
-                    break;
-                case "--silos" when value is not null:
-                    options = options with { Silos = Ints() };
-                    i++;
-                    break;
-                case "--sleep-ms" when value is not null:
-                    options = options with { SleepMs = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--cells-per-slot" when value is not null:
-                    options = options with { CellsPerSlot = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                case "--runs" when value is not null:
-                    options = options with { Runs = int.Parse(value, CultureInfo.InvariantCulture) };
-                    i++;
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-                    return null;
-            }
-        }
-
-        return options;
-    }
+            ["--slots"] = (options, value) => BenchmarkArguments.Ints(value) is { } slots ? options with { Slots = slots } : null,
+            ["--silos"] = (options, value) => BenchmarkArguments.Ints(value) is { } silos ? options with { Silos = silos } : null,
+            ["--sleep-ms"] = (options, value) => BenchmarkArguments.Int(value) is { } sleep ? options with { SleepMs = sleep } : null,
+            ["--cells-per-slot"] = (options, value) => BenchmarkArguments.Int(value) is { } cells ? options with { CellsPerSlot = cells } : null,
+            ["--runs"] = (options, value) => BenchmarkArguments.Int(value) is { } runs ? options with { Runs = runs } : null,
+        });
 }

@@ -332,54 +332,22 @@ internal static class TrainedModelsBenchmark
     {
         // Every trained model the registry ships, so models added later are benchmarked without changes here.
         string[] allTrained = [.. ModelRegistry.BuiltInNames.Where(ModelRegistry.Trains)];
-        var options = new BenchmarkOptions(256, 16, 16, 8, 3, allTrained, ["resnet18"], 1, "/usr/bin/python3", ComputeDevice.Cpu);
-        for (var i = 0; i < args.Length; i++)
-        {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (args[i])
+        return BenchmarkArguments.Parse(args,
+            new BenchmarkOptions(256, 16, 16, 8, 3, allTrained, ["resnet18"], 1, "/usr/bin/python3", ComputeDevice.Cpu),
+            new Dictionary<string, Func<BenchmarkOptions, string, BenchmarkOptions?>>
             {
-                case "--no-python":
-                    options = options with { Python = null };
-                    continue;
-                case "--size" when int.TryParse(value, out var size) && size >= 32:
-                    options = options with { Size = size };
-                    break;
-                case "--train" when int.TryParse(value, out var train) && train >= 1:
-                    options = options with { Train = train };
-                    break;
-                case "--test" when int.TryParse(value, out var test) && test >= 1:
-                    options = options with { Test = test };
-                    break;
-                case "--batch" when int.TryParse(value, out var batch) && batch >= 1:
-                    options = options with { Batch = batch };
-                    break;
-                case "--epochs" when int.TryParse(value, out var epochs) && epochs >= 1:
-                    options = options with { Epochs = epochs };
-                    break;
-                case "--runs" when int.TryParse(value, out var runs) && runs >= 1:
-                    options = options with { Runs = runs };
-                    break;
-                case "--models" when value is not null && value.Split(',').All(ModelRegistry.Trains):
-                    options = options with { Models = Names(value) };
-                    break;
-                case "--backbones" when value is not null && value.Split(',').All(BackboneRegistry.Contains):
-                    options = options with { Backbones = Names(value) };
-                    break;
-                case "--python" when value is not null:
-                    options = options with { Python = value };
-                    break;
-                case "--device" when value is not null:
-                    options = options with { Device = value };
-                    break;
-                default:
-                    Console.Error.WriteLine($"bad option {args[i]} {value}");
-                    return null;
-            }
-
-            i++;
-        }
-
-        return options;
+                ["--size"] = (options, value) => BenchmarkArguments.Int(value, 32) is { } size ? options with { Size = size } : null,
+                ["--train"] = (options, value) => BenchmarkArguments.Int(value, 1) is { } train ? options with { Train = train } : null,
+                ["--test"] = (options, value) => BenchmarkArguments.Int(value, 1) is { } test ? options with { Test = test } : null,
+                ["--batch"] = (options, value) => BenchmarkArguments.Int(value, 1) is { } batch ? options with { Batch = batch } : null,
+                ["--epochs"] = (options, value) => BenchmarkArguments.Int(value, 1) is { } epochs ? options with { Epochs = epochs } : null,
+                ["--runs"] = (options, value) => BenchmarkArguments.Int(value, 1) is { } runs ? options with { Runs = runs } : null,
+                ["--models"] = (options, value) => value.Split(',').All(ModelRegistry.Trains) ? options with { Models = Names(value) } : null,
+                ["--backbones"] = (options, value) => value.Split(',').All(BackboneRegistry.Contains) ? options with { Backbones = Names(value) } : null,
+                ["--python"] = (options, value) => options with { Python = value },
+                ["--device"] = (options, value) => options with { Device = value },
+            },
+            new Dictionary<string, Func<BenchmarkOptions, BenchmarkOptions>> { ["--no-python"] = options => options with { Python = null } });
     }
 
     /// <summary>Registry names are case-insensitive; the Python side and the table get them in lower case, once each.</summary>
