@@ -38,10 +38,42 @@ internal static class BenchmarkHost
         return double.NaN;
     }
 
+    /// <summary>Whether a device name (cpu, cuda, cuda:N) is a GPU: the benchmarks' GPU variant.</summary>
+    public static bool IsGpu(string device) => ComputeDevice.KindOf(device) == "cuda";
+
+    /// <summary>
+    /// Whether this build and host can compute on <paramref name="device"/>; if not, prints why (naming
+    /// <c>--device</c>) so that a command stops before anything runs.
+    /// </summary>
+    public static bool CanUse(string device)
+    {
+        try
+        {
+            ComputeDevice.Resolve(device, field: "--device");
+            return true;
+        }
+        catch (Farm.Engine.FarmException error)
+        {
+            Console.Error.WriteLine(error.Message);
+            return false;
+        }
+    }
+
+    /// <summary>A measured child's result line, with its GPU memory when it computed on a GPU.</summary>
+    public static Dictionary<string, double> WithGpuMemory(Dictionary<string, double> result, string device)
+    {
+        if (IsGpu(device))
+        {
+            result["gpu_memory_mb"] = GpuMemoryMiB();
+        }
+
+        return result;
+    }
+
     /// <summary>Waits for the device's queued work (a no-op on the CPU), so that a stopwatch sees it finished.</summary>
     public static void Synchronize(string device)
     {
-        if (ComputeDevice.KindOf(device) == "cuda")
+        if (IsGpu(device))
         {
             cuda.synchronize(ComputeDevice.Resolve(device));
         }

@@ -54,13 +54,8 @@ internal static class ModelsBenchmark
             return 2;
         }
 
-        try
+        if (!BenchmarkHost.CanUse(options.Device))
         {
-            ComputeDevice.Resolve(options.Device, field: "--device");
-        }
-        catch (Farm.Engine.FarmException error)
-        {
-            Console.Error.WriteLine(error.Message);
             return 2;
         }
 
@@ -123,7 +118,7 @@ internal static class ModelsBenchmark
             Console.WriteLine();
             Console.WriteLine($"machine: {BenchmarkHost.CpuModel()}, {Environment.ProcessorCount} logical CPUs, "
                               + $"{BenchmarkHost.TotalMemoryGiB():F0} GiB; date {DateTime.UtcNow:yyyy-MM-dd}; torch threads {threads} on both sides");
-            var gpuColumns = IsGpu(options.Device) ? (" Farm GPU memory | PyTorch GPU memory |", "---:|---:|") : ("", "");
+            var gpuColumns = BenchmarkHost.IsGpu(options.Device) ? (" Farm GPU memory | PyTorch GPU memory |", "---:|---:|") : ("", "");
             Console.WriteLine($"| model | backbone | Farm fit s | Farm predict s | Farm img/s | PyTorch fit s | PyTorch predict s | PyTorch img/s | Farm/PyTorch | Farm peak RSS | PyTorch peak RSS |{gpuColumns.Item1}");
             Console.WriteLine($"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|{gpuColumns.Item2}");
             foreach (var row in rows)
@@ -175,7 +170,6 @@ internal static class ModelsBenchmark
             }
         }
 
-        var gpu = IsGpu(device);
         BenchmarkHost.Synchronize(device);
         var clock = Stopwatch.StartNew();
         detector.Fit(BenchmarkHost.Batches(train, batch));
@@ -190,16 +184,10 @@ internal static class ModelsBenchmark
         }
 
         var predict = clock.Elapsed.TotalSeconds;
-        var result = new Dictionary<string, double>
+        Console.WriteLine(JsonSerializer.Serialize(BenchmarkHost.WithGpuMemory(new Dictionary<string, double>
         {
             ["fit_s"] = fit, ["predict_s"] = predict, ["threads"] = get_num_threads(), ["peak_rss_mb"] = BenchmarkHost.PeakRssMiB(),
-        };
-        if (gpu)
-        {
-            result["gpu_memory_mb"] = BenchmarkHost.GpuMemoryMiB();
-        }
-
-        Console.WriteLine(JsonSerializer.Serialize(result));
+        }, device)));
         return 0;
     }
 
@@ -228,8 +216,6 @@ internal static class ModelsBenchmark
             value.Dispose();
         }
     }
-
-    private static bool IsGpu(string device) => ComputeDevice.KindOf(device) == "cuda";
 
     private sealed record Measurement(double Fit, double Predict, double PeakRssMiB, double GpuMemoryMiB)
     {
@@ -265,7 +251,7 @@ internal static class ModelsBenchmark
                         + $"{farm.PeakRssMiB:F0} MiB | {torch.PeakRssMiB:F0} MiB |");
         }
 
-        if (IsGpu(device))
+        if (BenchmarkHost.IsGpu(device))
         {
             text.Append($" {farm.GpuMemoryMiB:F0} MiB | {(torch is null ? "–" : $"{torch.GpuMemoryMiB:F0} MiB")} |");
         }

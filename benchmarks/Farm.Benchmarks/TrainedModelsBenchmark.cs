@@ -58,13 +58,8 @@ internal static class TrainedModelsBenchmark
             return 2;
         }
 
-        try
+        if (!BenchmarkHost.CanUse(options.Device))
         {
-            ComputeDevice.Resolve(options.Device, field: "--device");
-        }
-        catch (FarmException error)
-        {
-            Console.Error.WriteLine(error.Message);
             return 2;
         }
 
@@ -125,7 +120,7 @@ internal static class TrainedModelsBenchmark
             Console.WriteLine();
             Console.WriteLine(header);
             Console.WriteLine();
-            var gpu = IsGpu(options.Device);
+            var gpu = BenchmarkHost.IsGpu(options.Device);
             Console.WriteLine("| model | backbone | Farm first epoch s | Farm epoch s | Farm predict img/s | PyTorch first epoch s | "
                               + "PyTorch epoch s | PyTorch predict img/s | Farm/PyTorch epoch time | Farm/PyTorch predict time | "
                               + $"Farm peak RSS | PyTorch peak RSS |{(gpu ? " Farm GPU memory | PyTorch GPU memory |" : "")}");
@@ -176,7 +171,7 @@ internal static class TrainedModelsBenchmark
             }
         }
 
-        return Row(configuration, farm!, torch, IsGpu(device));
+        return Row(configuration, farm!, torch, BenchmarkHost.IsGpu(device));
     }
 
     /// <summary>The measured child: builds the detector, checks its initial state, trains the epochs, then predicts.</summary>
@@ -239,18 +234,12 @@ internal static class TrainedModelsBenchmark
         }
 
         var predict = clock.Elapsed.TotalSeconds;
-        var result = new Dictionary<string, double>
+        Console.WriteLine(JsonSerializer.Serialize(BenchmarkHost.WithGpuMemory(new Dictionary<string, double>
         {
             ["first_epoch_s"] = epochSeconds[0],
             ["epoch_s"] = Median(epochSeconds.Count > 1 ? epochSeconds.Skip(1).ToList() : epochSeconds),
             ["predict_s"] = predict, ["images"] = test.shape[0], ["threads"] = get_num_threads(), ["peak_rss_mb"] = BenchmarkHost.PeakRssMiB(),
-        };
-        if (IsGpu(device))
-        {
-            result["gpu_memory_mb"] = BenchmarkHost.GpuMemoryMiB();
-        }
-
-        Console.WriteLine(JsonSerializer.Serialize(result));
+        }, device)));
     }
 
     /// <summary>
@@ -287,8 +276,6 @@ internal static class TrainedModelsBenchmark
             : new ModelOptions(size, Seed, backbone, weights, settings, device);
         return (TrainedDetector)ModelRegistry.Create(model, options);
     }
-
-    private static bool IsGpu(string device) => ComputeDevice.KindOf(device) == "cuda";
 
     private sealed record Measurement(double FirstEpoch, double Epoch, double Predict, double Images, double PeakRssMiB, double GpuMemoryMiB);
 

@@ -138,6 +138,13 @@ def peak_rss_mb():
     return float("nan")
 
 
+def require_cuda(device):
+    """Stops with one line when DEVICE asks for a GPU this PyTorch cannot use (bench_trained.py shares it)."""
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit(f"device {device}: this PyTorch ({torch.__version__}) has no CUDA (Debian's python3-torch is CPU-only; "
+                 "pass --python with a CUDA build's interpreter)")
+
+
 def gpu_memory_mb():
     """This process's memory on the GPUs, as nvidia-smi lists it (the same query the Farm side makes)."""
     out = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
@@ -150,9 +157,7 @@ def main():
     name, arch, weights, data, extra, batch, threads = sys.argv[1:8]
     stats = sys.argv[8] if len(sys.argv) > 8 else "float32"
     device = torch.device(sys.argv[9] if len(sys.argv) > 9 else "cpu")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        sys.exit(f"device {device}: this PyTorch ({torch.__version__}) has no CUDA (Debian's python3-torch is CPU-only; "
-                 "pass --python with a CUDA build's interpreter)")
+    require_cuda(device)
     gpu = device.type == "cuda"
     batch, threads = int(batch), int(threads)
     torch.set_num_threads(threads)

@@ -25,18 +25,17 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
+from bench_models import gpu_memory_mb, require_cuda  # makes no tensors at import
+
 DEVICE = torch.device(sys.argv[9] if len(sys.argv) > 9 else "cpu")
+require_cuda(DEVICE)
 if DEVICE.type == "cuda":
-    if not torch.cuda.is_available():
-        sys.exit(f"device {DEVICE}: this PyTorch ({torch.__version__}) has no CUDA (Debian's python3-torch is CPU-only; "
-                 "pass --python with a CUDA build's interpreter)")
     if not hasattr(torch, "set_default_device"):
         sys.exit(f"device {DEVICE}: needs PyTorch 2.0 or later (torch.set_default_device), found {torch.__version__}")
     # Before the references are imported: their module-level constants are then made on the GPU too.
     torch.set_default_device(DEVICE)
 
-from bench_models import gpu_memory_mb  # noqa: E402  (the imports below follow the default device)
-import fastflow_reference  # noqa: E402
+import fastflow_reference  # noqa: E402  (after the default device, which the references' constants follow)
 import rd4ad_reference
 import st_io
 import draem_components_reference
